@@ -1,0 +1,25 @@
+"""User-facing errors: one clear line that names what is wrong and how to fix it.
+
+Anything raised as a :class:`UserError` is shown by the CLI and the API as its message alone,
+never as a traceback.
+"""
+
+from __future__ import annotations
+
+__all__ = ["UserError", "ConfigError", "DictionaryError", "DataStateError"]
+
+
+class UserError(Exception):
+    """A problem the user can fix; ``str(err)`` is the whole message."""
+
+
+class ConfigError(UserError):
+    """The configuration file or a configuration value is invalid."""
+
+
+class DictionaryError(UserError):
+    """A dictionary CSV file is missing or has a bad row."""
+
+
+class DataStateError(UserError):
+    """The data folder is not in a state that allows the requested operation."""
