@@ -1,0 +1,72 @@
+"""dim_trucks: the DC fleet (assigned to DCs) and the supplier fleet (no DC, DCID NULL).
+
+DC trucks are dealt to DCs round-robin, refrigerated ones first and the dry fleet continuing
+where they stopped, so every DC gets a truck (and a refrigerated one) whenever the counts allow
+and fleet sizes differ by at most one. Plates are unique by construction: each truck takes a
+distinct code from a keyed permutation of the plate space of two common US styles.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from retail_datagen import schema
+from retail_datagen.config.models import RetailConfig
+from retail_datagen.generators.dims.identifiers import keyed_permutation, letters_and_digits
+from retail_datagen.schema.tables import DIM_TRUCKS
+
+__all__ = ["PLATE_STYLES", "generate_trucks"]
+
+# Plate styles (pattern, number of plates): "7KDX482" and "ABC-1234".
+PLATE_STYLES: tuple[tuple[str, int], ...] = (
+    ("1AAA999", 9 * 26**3 * 10**3),
+    ("AAA-9999", 26**3 * 10**4),
+)
+_PLATE_RADICES = (26**3, 19_000)  # a x b = the size of both styles together
+assert _PLATE_RADICES[0] * _PLATE_RADICES[1] == sum(size for _, size in PLATE_STYLES)
+
+
+def generate_trucks(config: RetailConfig, distribution_centers: pa.Table) -> pa.Table:
+    """DC fleet first (IDs 1..F, TruckType DC), then the supplier fleet (TruckType SUPPLIER)."""
+    v = config.volume
+    dc_ids = distribution_centers.column("ID").to_numpy()
+    refrigerated = np.concatenate(
+        [
+            np.ones(v.refrigerated_trucks, bool),
+            np.zeros(v.non_refrigerated_trucks, bool),
+            np.ones(v.supplier_refrigerated_trucks, bool),
+            np.zeros(v.supplier_non_refrigerated_trucks, bool),
+        ]
+    )
+    fleet = v.refrigerated_trucks + v.non_refrigerated_trucks
+    n = refrigerated.size
+    home_dc = dc_ids[np.arange(fleet) % dc_ids.size]
+    table = pa.table(
+        {
+            "ID": pa.array(np.arange(1, n + 1), pa.int32()),
+            "LicensePlate": _plates(config.seed, n),
+            "Refrigeration": pa.array(refrigerated),
+            "DCID": pa.array(
+                np.concatenate([home_dc, np.zeros(n - fleet, dc_ids.dtype)]),
+                pa.int32(),
+                mask=np.arange(n) >= fleet,
+            ),
+            "TruckType": pa.array(["DC", "SUPPLIER"]).take(pa.array((np.arange(n) >= fleet) * 1)),
+            "Capacity": pa.array(np.full(n, v.truck_capacity), pa.int32()),
+        }
+    )
+    return schema.normalise(DIM_TRUCKS, table)
+
+
+def _plates(seed: int, n: int) -> pa.Array:
+    """``n`` distinct plates: row i gets code permute(i), rendered in the style it falls into."""
+    codes = keyed_permutation(seed, "dim_trucks.plate", np.arange(n), _PLATE_RADICES)
+    first_style_size = PLATE_STYLES[0][1]
+    first = codes < first_style_size
+    styles = [
+        letters_and_digits(np.where(first, codes, 0), PLATE_STYLES[0][0]),
+        letters_and_digits(np.where(first, 0, codes - first_style_size), PLATE_STYLES[1][0]),
+    ]
+    return pc.if_else(pa.array(first), *styles)

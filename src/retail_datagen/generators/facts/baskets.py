@@ -1,0 +1,107 @@
+"""Baskets: how many lines a shopper buys, which products and how many units (SPEC §6.1).
+
+Basket size follows the store format, the trip type and the segment, scaled by the configured
+``items_per_ticket_mean``; product choice follows the format's department mix, popularity, the
+segment's price preference, holiday lifts and launch dates.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import numpy as np
+
+from retail_datagen import calendar
+from retail_datagen.generators.facts import behaviour as B
+from retail_datagen.generators.facts.context import FactContext
+
+__all__ = ["basket_line_counts", "line_quantities", "product_probabilities", "sample_products"]
+
+_TRIP_MEANS = np.array([(lo + hi) / 2 for lo, hi in B.TRIP_ITEMS])
+_SEGMENT_SHARES = np.array([0.35, 0.25, 0.20, 0.20])
+_SEGMENT_NORM = float((_SEGMENT_SHARES * B.SEGMENT_BASKET_FACTOR).sum())
+
+
+def basket_line_counts(
+    ctx: FactContext,
+    rng: np.random.Generator,
+    format_code: int,
+    segment: np.ndarray,
+    lift: np.ndarray,
+) -> np.ndarray:
+    """Lines per basket (≥ 1); ``lift`` multiplies the basket (marketing-driven visits: 1.25)."""
+    n = segment.size
+    mix = B.TRIP_MIX[format_code]
+    trip = np.searchsorted(np.cumsum(mix), rng.random(n) * mix.sum(), side="right")
+    trip = np.minimum(trip, len(B.TRIP_ITEMS) - 1)
+    lo = np.array([t[0] for t in B.TRIP_ITEMS])[trip]
+    hi = np.array([t[1] for t in B.TRIP_ITEMS])[trip]
+    raw = lo + rng.random(n) * (hi - lo + 1)
+    scale = ctx.config.volume.items_per_ticket_mean / B.REFERENCE_ITEMS_PER_TICKET
+    target = B.FORMAT_ITEMS_MEAN[format_code] * scale / float((mix * _TRIP_MEANS).sum())
+    items = raw * target * B.SEGMENT_BASKET_FACTOR[segment] / _SEGMENT_NORM * lift
+    lines = items / B.LINE_QTY_MEAN
+    whole = np.floor(lines)
+    lines = whole + (rng.random(n) < lines - whole)  # stochastic rounding keeps the mean
+    return np.maximum(lines, 1).astype(np.int64)
+
+
+def line_quantities(rng: np.random.Generator, n: int) -> np.ndarray:
+    cdf = np.cumsum(B.LINE_QTY_P)
+    return (np.searchsorted(cdf, rng.random(n) * cdf[-1], side="right") + 1).astype(np.int64)
+
+
+def product_probabilities(
+    ctx: FactContext, day: date, format_code: int, segment: int, price_tilt: float = 0.0
+) -> np.ndarray:
+    """Probability of each product being the next line, for one format, segment and day."""
+    launched = ctx.launched_mask(day)
+    price = np.maximum(ctx.product_price, 1).astype(np.float64)
+    w = ctx.product_popularity ** B.SEGMENT_POPULARITY_EXPONENT[segment]
+    w = w * price ** -(B.SEGMENT_PRICE_BETA[segment] + price_tilt) * launched
+    lifts = calendar.category_lift(day)
+    if lifts:
+        factor = np.ones(len(ctx.category_names))
+        for name, value in lifts.items():
+            if name in ctx.category_names:
+                factor[ctx.category_names.index(name)] = value
+        w = w * factor[ctx.product_category]
+    shares = np.array(
+        [
+            B.DEPARTMENT_SHARES.get(d, (B.OTHER_DEPARTMENT_SHARE,) * len(B.STORE_FORMATS))[
+                format_code
+            ]
+            for d in ctx.department_names
+        ]
+    )
+    dept_sum = np.bincount(ctx.product_department, weights=w, minlength=len(shares))
+    present = dept_sum > 0
+    dept_factor = np.where(present, shares / np.where(present, dept_sum, 1.0), 0.0)
+    p = w * dept_factor[ctx.product_department]
+    total = p.sum()
+    if total <= 0:  # nothing launched yet in the mixed departments: fall back to launched items
+        p = launched.astype(np.float64)
+        total = p.sum()
+    return p / total if total > 0 else np.full(p.size, 1.0 / p.size)
+
+
+def sample_products(
+    ctx: FactContext,
+    day: date,
+    rng: np.random.Generator,
+    format_code: int,
+    segment: np.ndarray,
+    tilted: np.ndarray | None = None,
+) -> np.ndarray:
+    """One product index per draw; ``tilted`` draws lean to pricier items (marketing visits)."""
+    out = np.empty(segment.size, dtype=np.int64)
+    u = rng.random(segment.size)
+    groups = segment.astype(np.int64) * 2 + (0 if tilted is None else tilted.astype(np.int64))
+    for g in np.unique(groups).tolist():
+        sel = groups == g
+        seg, tilt = divmod(g, 2)
+        cdf = np.cumsum(
+            product_probabilities(ctx, day, format_code, seg, B.MARKETING_PRICE_TILT * tilt)
+        )
+        out[sel] = np.minimum(np.searchsorted(cdf, u[sel] * cdf[-1], side="right"), cdf.size - 1)
+    return out

@@ -1,0 +1,202 @@
+"""FactContext: the dimensions as column arrays, built once per process for the fact generators.
+
+Generators are pure functions of (context, partition key, seed); the context holds only data that
+derives from the configuration and the dimension tables, never from what has been generated.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+
+import numpy as np
+import pyarrow as pa
+
+from retail_datagen.config.models import RetailConfig
+from retail_datagen.generators.facts import behaviour as B
+from retail_datagen.money import TAXABILITY_FACTOR, decimal_to_cents
+
+__all__ = ["FactContext", "build_context", "haversine_miles"]
+
+EARTH_RADIUS_MILES = 3958.8
+
+
+def haversine_miles(
+    lat1: np.ndarray, lon1: np.ndarray, lat2: np.ndarray, lon2: np.ndarray
+) -> np.ndarray:
+    """Great-circle distance in miles (vectorised, broadcasting)."""
+    p1, p2 = np.radians(lat1), np.radians(lat2)
+    dp = p2 - p1
+    dl = np.radians(lon2) - np.radians(lon1)
+    a = np.sin(dp / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dl / 2) ** 2
+    return 2 * EARTH_RADIUS_MILES * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0)))
+
+
+def _col(table: pa.Table, name: str) -> np.ndarray:
+    return table.column(name).to_numpy(zero_copy_only=False)
+
+
+def _codes(values: np.ndarray, vocabulary: tuple[str, ...]) -> np.ndarray:
+    lookup = {v: i for i, v in enumerate(vocabulary)}
+    return np.array([lookup[v] for v in values.tolist()], dtype=np.int8)
+
+
+@dataclass(frozen=True)
+class FactContext:
+    """Column arrays of the dimensions plus derived lookups (store customer pools, CDFs)."""
+
+    config: RetailConfig
+    seed: int
+    # stores (index i ↔ dim_stores row i)
+    store_id: np.ndarray
+    store_lat: np.ndarray
+    store_lon: np.ndarray
+    store_rate_micros: np.ndarray
+    store_format: np.ndarray  # code into B.STORE_FORMATS
+    store_open: np.ndarray
+    store_close: np.ndarray
+    store_traffic: np.ndarray
+    store_dc: np.ndarray  # DC id
+    # customers
+    customer_id: np.ndarray
+    customer_lat: np.ndarray
+    customer_lon: np.ndarray
+    customer_segment: np.ndarray  # code into B.SEGMENTS
+    customer_home: np.ndarray  # store index
+    customer_ble: pa.Array
+    customer_ad: pa.Array
+    # per store: customer indices who shop there (home customers first, then near ones)
+    pool_home: tuple[np.ndarray, ...]
+    pool_near: tuple[np.ndarray, ...]
+    # products
+    product_id: np.ndarray
+    product_price: np.ndarray  # SalePrice in cents
+    product_department: np.ndarray  # code into department_names
+    product_category: np.ndarray  # code into category_names
+    product_tax_factor: np.ndarray  # tenths of the store rate
+    product_launch: np.ndarray  # date ordinal
+    product_refrigerated: np.ndarray
+    product_popularity: np.ndarray  # relative, > 0
+    department_names: tuple[str, ...]
+    category_names: tuple[str, ...]
+    # DCs
+    dc_id: np.ndarray
+    dc_rate_micros: np.ndarray  # tax rate of the store nearest to the DC (online orders)
+    dc_index: Mapping[int, int]
+
+    @property
+    def n_stores(self) -> int:
+        return int(self.store_id.size)
+
+    def launched_mask(self, day: date) -> np.ndarray:
+        return self.product_launch <= day.toordinal()
+
+
+def _pools(
+    customer_home: np.ndarray, near_store: np.ndarray, near_ok: np.ndarray, n_stores: int
+) -> tuple[tuple[np.ndarray, ...], tuple[np.ndarray, ...]]:
+    """Per store: its home customers, and nearby customers whose second store it is."""
+    order = np.argsort(customer_home, kind="stable")
+    bounds = np.searchsorted(customer_home[order], np.arange(n_stores + 1))
+    home = tuple(order[bounds[i] : bounds[i + 1]].astype(np.int32) for i in range(n_stores))
+    cand = np.flatnonzero(near_ok)
+    near_sorted = cand[np.argsort(near_store[cand], kind="stable")]
+    nb = np.searchsorted(near_store[near_sorted], np.arange(n_stores + 1))
+    near = tuple(near_sorted[nb[i] : nb[i + 1]].astype(np.int32) for i in range(n_stores))
+    return home, near
+
+
+def _second_store(
+    lat: np.ndarray, lon: np.ndarray, home: np.ndarray, s_lat: np.ndarray, s_lon: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Nearest store other than the home store, and its distance (chunked for memory)."""
+    n = lat.size
+    second = np.zeros(n, dtype=np.int32)
+    dist = np.full(n, np.inf)
+    if s_lat.size < 2:
+        return second, dist
+    chunk = 65_536
+    for start in range(0, n, chunk):
+        sl = slice(start, min(n, start + chunk))
+        d = haversine_miles(lat[sl, None], lon[sl, None], s_lat[None, :], s_lon[None, :])
+        d[np.arange(d.shape[0]), home[sl]] = np.inf
+        second[sl] = np.argmin(d, axis=1)
+        dist[sl] = d[np.arange(d.shape[0]), second[sl]]
+    return second, dist
+
+
+def build_context(config: RetailConfig, dims: Mapping[str, pa.Table]) -> FactContext:
+    """Derive every array the fact generators need from the dimension tables."""
+    stores = dims["dim_stores"]
+    customers = dims["dim_customers"]
+    products = dims["dim_products"]
+    dcs = dims["dim_distribution_centers"]
+
+    store_id = _col(stores, "ID").astype(np.int32)
+    store_index = {int(s): i for i, s in enumerate(store_id.tolist())}
+    s_lat, s_lon = _col(stores, "Latitude"), _col(stores, "Longitude")
+    rate_micros = decimal_to_cents(stores.column("TaxRate")) * 10  # 5 places → millionths
+
+    c_lat, c_lon = _col(customers, "Latitude"), _col(customers, "Longitude")
+    home_ids = _col(customers, "HomeStoreID")
+    home = np.array([store_index[int(h)] for h in np.unique(home_ids)], dtype=np.int32)
+    home = home[np.searchsorted(np.unique(home_ids), home_ids)]
+    second, second_dist = _second_store(c_lat, c_lon, home, s_lat, s_lon)
+    pool_home, pool_near = _pools(
+        home, second, second_dist < B.NEAR_STORE_MILES, store_id.size
+    )
+
+    departments = tuple(sorted(set(products.column("Department").to_pylist())))
+    categories = tuple(sorted(set(products.column("Category").to_pylist())))
+    dep_codes = _codes(_col(products, "Department"), departments).astype(np.int16)
+    cat_codes = np.searchsorted(np.array(categories), _col(products, "Category")).astype(np.int16)
+    taxability = _col(products, "Taxability")
+    tax_factor = np.zeros(taxability.size, dtype=np.int64)
+    for name, factor in TAXABILITY_FACTOR.items():
+        tax_factor[taxability == name] = factor
+    launch = products.column("LaunchDate").cast(pa.int32()).to_numpy() + date(1970, 1, 1).toordinal()
+    product_id = _col(products, "ID").astype(np.int32)
+    popularity = B.product_popularity(config.seed, product_id)
+
+    dc_id = _col(dcs, "ID").astype(np.int32)
+    d_lat, d_lon = _col(dcs, "Latitude"), _col(dcs, "Longitude")
+    nearest_store = np.argmin(
+        haversine_miles(d_lat[:, None], d_lon[:, None], s_lat[None, :], s_lon[None, :]), axis=1
+    )
+
+    return FactContext(
+        config=config,
+        seed=config.seed,
+        store_id=store_id,
+        store_lat=s_lat,
+        store_lon=s_lon,
+        store_rate_micros=rate_micros.astype(np.int64),
+        store_format=_codes(_col(stores, "StoreFormat"), B.STORE_FORMATS),
+        store_open=_col(stores, "OpenHour").astype(np.int32),
+        store_close=_col(stores, "CloseHour").astype(np.int32),
+        store_traffic=_col(stores, "TrafficMultiplier").astype(np.float64),
+        store_dc=_col(stores, "DCID").astype(np.int32),
+        customer_id=_col(customers, "ID").astype(np.int32),
+        customer_lat=c_lat,
+        customer_lon=c_lon,
+        customer_segment=_codes(_col(customers, "Segment"), B.SEGMENTS),
+        customer_home=home,
+        customer_ble=customers.column("BLEId").combine_chunks(),
+        customer_ad=customers.column("AdId").combine_chunks(),
+        pool_home=pool_home,
+        pool_near=pool_near,
+        product_id=product_id,
+        product_price=decimal_to_cents(products.column("SalePrice")),
+        product_department=dep_codes,
+        product_category=cat_codes,
+        product_tax_factor=tax_factor,
+        product_launch=launch.astype(np.int64),
+        product_refrigerated=_col(products, "RequiresRefrigeration").astype(bool),
+        product_popularity=popularity,
+        department_names=departments,
+        category_names=categories,
+        dc_id=dc_id,
+        dc_rate_micros=rate_micros[nearest_store].astype(np.int64),
+        dc_index={int(d): i for i, d in enumerate(dc_id.tolist())},
+    )

@@ -1,0 +1,244 @@
+"""Online orders: lines, money, fulfilment lifecycle, promotions and payments (SPEC §6.4).
+
+One network-wide partition per day (partition 0 in row ids). Money follows exactly the in-store
+rules (``receipts.price_lines``) at the fulfilling location's tax rate; every order that is not
+cancelled gets one APPROVED payment equal to its Total from the shared payment builder.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import numpy as np
+import pyarrow as pa
+
+from retail_datagen.generators.facts import behaviour as B
+from retail_datagen.generators.facts.baskets import line_quantities, sample_products
+from retail_datagen.generators.facts.columns import (
+    US_PER_SECOND,
+    day_start_us,
+    lookup,
+    trace_ids,
+    yyyymmdd,
+)
+from retail_datagen.generators.facts.context import FactContext
+from retail_datagen.generators.facts.hours import next_open_us
+from retail_datagen.generators.facts.marketing import digital_seconds, digital_volume_factor
+from retail_datagen.generators.facts.payments import build_payments
+from retail_datagen.generators.facts.promotions import (
+    DISCOUNT_TYPES,
+    PROMO_NAMES,
+    apply_promotions,
+    promotion_rows,
+)
+from retail_datagen.generators.facts.receipts import LineItems, price_lines
+from retail_datagen.ids import compose
+from retail_datagen.money import cents_to_decimal
+from retail_datagen.rng import stream
+from retail_datagen.schema import normalise
+from retail_datagen.schema.tables import (
+    FACT_ONLINE_ORDER_LINES,
+    FACT_ONLINE_ORDERS,
+    FACT_PROMOTIONS,
+)
+
+__all__ = ["ORDER_STATUSES", "generate_online_orders_day", "order_ids"]
+
+ORDER_STATUSES = ("DELIVERED", "PICKED_UP", "CANCELLED")
+_DELIVERED, _PICKED_UP, _CANCELLED = 0, 1, 2
+_SHIP_FROM_DC, _SHIP_FROM_STORE, _BOPIS = (
+    B.FULFILLMENT_MODES.index(m) for m in ("SHIP_FROM_DC", "SHIP_FROM_STORE", "BOPIS")
+)
+_NODE_TYPES = ("DC", "STORE")
+_ONLINE_TENDER_CODES = np.array([B.TENDERS.index(t) for t in B.ONLINE_TENDERS])
+_FORMAT = B.STORE_FORMATS.index(B.ONLINE_BASKET_FORMAT)
+_US_PER_HOUR = 3600 * US_PER_SECOND
+# the latest order second that still leaves its payment on the same day
+_LAST_ORDER_S = 86_400.0 - B.ONLINE_PAYMENT_DELAY_S[1] - 1.0
+
+
+def order_ids(day: date, n: int) -> pa.StringArray:
+    """``ORD-20240101-0000123`` in order time."""
+    return compose(n, [f"ORD-{yyyymmdd(day):08d}-", (np.arange(n), 7)])
+
+
+def _choose(rng: np.random.Generator, p: np.ndarray, n: int) -> np.ndarray:
+    cdf = np.cumsum(p) / np.sum(p)
+    return np.minimum(np.searchsorted(cdf, rng.random(n), side="right"), p.size - 1)
+
+
+def _hours_us(u: np.ndarray, band: tuple[float, float]) -> np.ndarray:
+    return ((band[0] + u * (band[1] - band[0])) * _US_PER_HOUR).astype(np.int64)
+
+
+def _dc_positions(ctx: FactContext, dc_ids: np.ndarray) -> np.ndarray:
+    order = np.argsort(ctx.dc_id, kind="stable")
+    return order[np.searchsorted(ctx.dc_id[order], dc_ids)]
+
+
+def _ts(us: np.ndarray, null: np.ndarray | None = None) -> pa.Array:
+    return pa.array(us, pa.timestamp("us"), mask=null)
+
+
+def _lifecycle(
+    ctx: FactContext,
+    rng: np.random.Generator,
+    mode: np.ndarray,
+    home: np.ndarray,
+    order_us: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Picked, shipped and delivered times (µs), strictly increasing; BOPIS is never shipped
+    (its ShippedTS is meaningless) and is collected while the store is open."""
+    u_pick, u_ship, u_deliver, u_ready, u_collect = rng.random((5, order_us.size))
+    bopis = mode == _BOPIS
+    picked = order_us + np.where(
+        bopis, _hours_us(u_ready, B.BOPIS_READY_HOURS), _hours_us(u_pick, B.ONLINE_PICK_HOURS)
+    )
+    shipped = picked + _hours_us(u_ship, B.ONLINE_SHIP_AFTER_PICK_HOURS)
+    carrier = np.where(
+        mode == _SHIP_FROM_DC,
+        _hours_us(u_deliver, B.ONLINE_DC_DELIVERY_HOURS),
+        _hours_us(u_deliver, B.ONLINE_STORE_DELIVERY_HOURS),
+    )
+    delivered = shipped + carrier
+    b = np.flatnonzero(bopis)
+    if b.size:  # next_open_us does not take empty arrays
+        delivered[b] = next_open_us(
+            ctx, home[b], picked[b] + _hours_us(u_collect[b], B.BOPIS_COLLECT_HOURS)
+        )
+    return picked, shipped, delivered
+
+
+def generate_online_orders_day(ctx: FactContext, day: date) -> dict[str, pa.Table]:
+    """fact_online_orders, fact_online_order_lines, fact_payments and fact_promotions of a day."""
+    ordinal = day.toordinal()
+
+    def rng(aspect: str) -> np.random.Generator:  # one stream per aspect: columns stay apart
+        return stream(ctx.seed, f"online.{aspect}", ordinal)
+
+    volume = ctx.config.volume.online_orders_per_day
+    factor = digital_volume_factor(day, B.ONLINE_SEASONALITY, B.ONLINE_HOLIDAY_LIFTS)
+    n = int(rng("count").poisson(volume * factor))
+    seconds = np.sort(np.minimum(digital_seconds(rng("time"), n), _LAST_ORDER_S))
+    order_us = day_start_us(day) + np.floor(seconds * US_PER_SECOND).astype(np.int64)
+    ids = order_ids(day, n)
+
+    # who, and where the order is fulfilled
+    customer = rng("customer").integers(0, ctx.customer_id.size, n)
+    segment = ctx.customer_segment[customer].astype(np.int64)
+    home = ctx.customer_home[customer].astype(np.int64)
+    mode = _choose(rng("fulfilment"), B.FULFILLMENT_P, n)
+    from_dc = mode == _SHIP_FROM_DC
+    dc = _dc_positions(ctx, ctx.store_dc[home])
+    node_id = np.where(from_dc, ctx.dc_id[dc], ctx.store_id[home])
+    rate = np.where(from_dc, ctx.dc_rate_micros[dc], ctx.store_rate_micros[home])
+    node_store = np.where(from_dc, -1, ctx.store_id[home]).astype(np.int64)
+
+    # lines, promotions and money (the in-store rules)
+    lines_per_order = _choose(rng("lines"), B.ONLINE_LINE_COUNT_P, n) + B.ONLINE_LINES[0]
+    line_order = np.repeat(np.arange(n), lines_per_order)
+    m = line_order.size
+    product = sample_products(ctx, day, rng("products"), _FORMAT, segment[line_order])
+    qty = line_quantities(rng("quantities"), m)
+    unit = ctx.product_price[product]
+    promo = apply_promotions(ctx, day, rng("promotions"), line_order, product, qty, unit, segment)
+    priced = price_lines(
+        LineItems(line_order, product, qty, unit, promo.line_discount, promo.line_code),
+        rate[line_order],
+        ctx.product_tax_factor[product],
+        n,
+    )
+
+    # lifecycle
+    cancelled = rng("cancel").random(n) < B.ONLINE_CANCEL_RATE
+    picked, shipped, delivered = _lifecycle(ctx, rng("lifecycle"), mode, home, order_us)
+    status = np.where(cancelled, _CANCELLED, np.where(mode == _BOPIS, _PICKED_UP, _DELIVERED))
+
+    # payment: one approved per order that is not cancelled, a few seconds after the order
+    tender = _ONLINE_TENDER_CODES[_choose(rng("tender"), B.ONLINE_TENDER_P, n)]
+    lo_s, hi_s = B.ONLINE_PAYMENT_DELAY_S
+    pay_s = seconds + lo_s + rng("payment_delay").random(n) * (hi_s - lo_s)
+    paid = np.flatnonzero(~cancelled)
+    payments, final_tender = build_payments(
+        ctx,
+        day,
+        rng("payments"),
+        partition=0,
+        receipt_id=None,
+        order_id=ids.take(pa.array(paid)),
+        store_id=node_store[paid],
+        customer_id=ctx.customer_id[customer[paid]],
+        tender=tender[paid],
+        amount_cents=priced.total[paid],
+        event_seconds=pay_s[paid],
+        allow_decline=np.ones(paid.size, dtype=bool),
+    )
+    tender[paid] = final_tender
+
+    event_ts = _ts(order_us)
+    orders = pa.table(
+        {
+            "TraceId": trace_ids("fact_online_orders", 0, day, n),
+            "EventTS": event_ts,
+            "OrderId": ids,
+            "CustomerID": pa.array(ctx.customer_id[customer]),
+            "FulfillmentMode": lookup(B.FULFILLMENT_MODES, mode),
+            "NodeType": lookup(_NODE_TYPES, (~from_dc).astype(np.int64)),
+            "NodeID": pa.array(node_id.astype(np.int32)),
+            "ItemCount": pa.array(priced.items.astype(np.int32)),
+            "Subtotal": cents_to_decimal(priced.subtotal),
+            "Discount": cents_to_decimal(priced.discount),
+            "Tax": cents_to_decimal(priced.tax_total),
+            "Total": cents_to_decimal(priced.total),
+            "TenderType": lookup(B.TENDERS, tender),
+            "Status": lookup(ORDER_STATUSES, status),
+            "PickedTS": _ts(picked, cancelled),
+            "ShippedTS": _ts(shipped, cancelled | (mode == _BOPIS)),
+            "DeliveredTS": _ts(delivered, cancelled),
+        }
+    )
+
+    line_take = pa.array(line_order)
+    starts = np.cumsum(lines_per_order) - lines_per_order
+    lines = pa.table(
+        {
+            "TraceId": trace_ids("fact_online_order_lines", 0, day, m),
+            "EventTS": event_ts.take(line_take),
+            "OrderId": ids.take(line_take),
+            "Line": pa.array((np.arange(m) - starts[line_order] + 1).astype(np.int32)),
+            "ProductID": pa.array(ctx.product_id[product]),
+            "Qty": pa.array(qty.astype(np.int32)),
+            "UnitPrice": cents_to_decimal(unit),
+            "ExtPrice": cents_to_decimal(priced.ext),
+            "PromoCode": lookup(PROMO_NAMES, promo.line_code),
+            "Discount": cents_to_decimal(promo.line_discount),
+            "Tax": cents_to_decimal(priced.tax),
+        }
+    )
+
+    rows = promotion_rows(promo, line_order)
+    basket = rows["basket"]
+    k = basket.size
+    promo_take = pa.array(basket)
+    promotions = pa.table(
+        {
+            "TraceId": trace_ids("fact_promotions", 0, day, k),
+            "EventTS": event_ts.take(promo_take),
+            "ReceiptId": pa.nulls(k, pa.string()),
+            "OrderId": ids.take(promo_take),
+            "StoreID": pa.array(
+                np.maximum(node_store[basket], 0).astype(np.int32), mask=node_store[basket] < 0
+            ),
+            "CustomerID": pa.array(ctx.customer_id[customer[basket]]),
+            "PromoCode": lookup(PROMO_NAMES, rows["code"]),
+            "DiscountType": lookup(DISCOUNT_TYPES, rows["kind"]),
+            "DiscountAmount": cents_to_decimal(rows["amount"]),
+            "ProductCount": pa.array(rows["count"].astype(np.int32)),
+        }
+    )
+    return {
+        "fact_online_orders": normalise(FACT_ONLINE_ORDERS, orders),
+        "fact_online_order_lines": normalise(FACT_ONLINE_ORDER_LINES, lines),
+        "fact_payments": payments,
+        "fact_promotions": normalise(FACT_PROMOTIONS, promotions),
+    }

@@ -1,0 +1,138 @@
+"""Returns: chosen when a sale happens, brought back 1-14 days later at the same store.
+
+A sale picked for return becomes pending state carried from day to day (and between runs), so
+a range generated in one run equals the same range generated in pieces. December gift purchases
+add returns just after Christmas (about 6× normal on December 26).
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from retail_datagen import calendar
+from retail_datagen.generators.facts import behaviour as B
+from retail_datagen.generators.facts.receipts import LineItems, PricedLines
+from retail_datagen.rng import substream_seeds, uniform_from_seeds
+
+__all__ = ["PENDING_SCHEMA", "DueReturns", "empty_pending", "schedule_returns", "split_due"]
+
+PENDING_SCHEMA = pa.schema(
+    [
+        ("ReturnKey", pa.int64()),  # original sale: day ordinal × 10^7 + receipt sequence
+        ("DueOrdinal", pa.int32()),
+        ("OriginalReceiptId", pa.string()),
+        ("Customer", pa.int32()),  # customer index
+        ("Tender", pa.int8()),  # index into behaviour.TENDERS
+        ("Product", pa.int32()),  # product index
+        ("Qty", pa.int32()),  # units to bring back (positive)
+        ("Unit", pa.int64()),  # cents
+        ("Discount", pa.int64()),  # cents of discount on the returned units
+        ("Promo", pa.int8()),
+    ]
+)
+
+
+def empty_pending() -> pa.Table:
+    return PENDING_SCHEMA.empty_table()
+
+
+class DueReturns:
+    """Pending returns due on a day, one entry per return receipt, lines grouped by it."""
+
+    def __init__(self, rows: pa.Table) -> None:
+        rows = rows.sort_by([("ReturnKey", "ascending")])
+        keys = rows.column("ReturnKey").to_numpy()
+        starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]]) if keys.size else keys
+        self.n = int(starts.size)
+        self.key = keys[starts] if keys.size else np.empty(0, np.int64)
+        self.original_ids = rows.column("OriginalReceiptId").take(pa.array(starts)).combine_chunks()
+        self.customer = rows.column("Customer").to_numpy()[starts].astype(np.int64)
+        self.tender = rows.column("Tender").to_numpy()[starts].astype(np.int64)
+        receipt = np.cumsum(np.r_[True, keys[1:] != keys[:-1]]) - 1 if keys.size else keys
+        qty = rows.column("Qty").to_numpy().astype(np.int64)
+        self.lines = LineItems(
+            receipt=receipt.astype(np.int64),
+            product=rows.column("Product").to_numpy().astype(np.int64),
+            qty=-qty,
+            unit=rows.column("Unit").to_numpy(),
+            discount=-rows.column("Discount").to_numpy(),
+            promo=rows.column("Promo").to_numpy().astype(np.int64),
+        )
+
+    def arrival_seconds(self, seed: int, store_id: int, window: tuple[int, int]) -> np.ndarray:
+        """When each returner arrives: keyed by the return itself, not by the day's other work."""
+        u = uniform_from_seeds(
+            substream_seeds(seed, f"return_arrival/{store_id}", self.key.astype(np.int64))
+        )
+        open_s, close_s = window
+        return open_s + 600 + u * max(close_s - open_s - 2400, 1)
+
+
+def split_due(pending: pa.Table, day: date) -> tuple[DueReturns, pa.Table]:
+    """Returns due on or before ``day`` (brought back today) and those still pending."""
+    due_mask = pc.less_equal(pending.column("DueOrdinal"), day.toordinal())
+    return DueReturns(pending.filter(due_mask)), pending.filter(pc.invert(due_mask))
+
+
+def _gift_due_ordinals(day: date, u: np.ndarray) -> np.ndarray:
+    first = date(day.year, 12, 26)
+    window = [first + timedelta(days=k) for k in range(B.GIFT_RETURN_WINDOW_DAYS)]
+    weights = np.array([calendar.returns_multiplier(d) for d in window])
+    cdf = np.cumsum(weights) / weights.sum()
+    k = np.minimum(np.searchsorted(cdf, u, side="right"), len(window) - 1)
+    return first.toordinal() + k
+
+
+def schedule_returns(
+    rng: np.random.Generator,
+    day: date,
+    receipt_ids: pa.Array,
+    customer: np.ndarray,
+    tender: np.ndarray,
+    priced: PricedLines,
+) -> pa.Table:
+    """Pick today's sales that will come back, with the lines and units returned."""
+    n = customer.size
+    u = rng.random((4, n))
+    gift_start, gift_end = (date(day.year, *B.GIFT_SEASON[0]), date(day.year, *B.GIFT_SEASON[1]))
+    normal = u[0] < B.RETURN_RATE
+    gift = ~normal & (gift_start <= day <= gift_end) & (u[0] < B.RETURN_RATE + B.GIFT_RETURN_RATE)
+    chosen = normal | gift
+    if not chosen.any():
+        return empty_pending()
+    lo, hi = B.RETURN_DELAY_DAYS
+    due = day.toordinal() + lo + (u[1] * (hi - lo + 1)).astype(np.int64)
+    if gift.any():
+        due = np.where(gift, _gift_due_ordinals(day, u[2]), due)
+
+    lines = priced.lines
+    idx = np.flatnonzero(chosen[lines.receipt])
+    r = lines.receipt[idx]
+    lu = rng.random((2, idx.size))
+    first_line = np.r_[True, r[1:] != r[:-1]]  # every return brings back at least one line
+    keep = (u[3][r] < B.RETURN_ALL_LINES_P) | (lu[0] < 0.5) | first_line
+    idx, r, lu = idx[keep], r[keep], lu[:, keep]
+    qty = lines.qty[idx]
+    ret_qty = np.where((qty >= 2) & (lu[1] < 0.3), qty - 1, qty)
+    # the discount that went with the returned units, rounded half up (sales discounts ≥ 0)
+    discount = (2 * lines.discount[idx] * ret_qty + qty) // (2 * qty)
+    keys = day.toordinal() * 10_000_000 + r
+    return pa.table(
+        {
+            "ReturnKey": pa.array(keys.astype(np.int64)),
+            "DueOrdinal": pa.array(due[r].astype(np.int32)),
+            "OriginalReceiptId": receipt_ids.take(pa.array(r)),
+            "Customer": pa.array(customer[r].astype(np.int32)),
+            "Tender": pa.array(tender[r].astype(np.int8)),
+            "Product": pa.array(lines.product[idx].astype(np.int32)),
+            "Qty": pa.array(ret_qty.astype(np.int32)),
+            "Unit": pa.array(lines.unit[idx].astype(np.int64)),
+            "Discount": pa.array(discount.astype(np.int64)),
+            "Promo": pa.array(lines.promo[idx].astype(np.int8)),
+        },
+        schema=PENDING_SCHEMA,
+    )

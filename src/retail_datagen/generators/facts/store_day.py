@@ -1,0 +1,214 @@
+"""One store's day: visits first, then sensors and sales from the same visits (the recipe).
+
+``simulate_store_day`` is a pure function of (context, store, day, carried state): the carried
+state is the returns still pending, so consecutive days — in one run or several — chain exactly.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+import numpy as np
+import pyarrow as pa
+
+from retail_datagen import calendar
+from retail_datagen.generators.facts import behaviour as B
+from retail_datagen.generators.facts.baskets import (
+    basket_line_counts,
+    line_quantities,
+    sample_products,
+)
+from retail_datagen.generators.facts.columns import (
+    day_start_us,
+    lookup,
+    maybe_null,
+    timestamps,
+    trace_ids,
+)
+from retail_datagen.generators.facts.context import FactContext
+from retail_datagen.generators.facts.hours import open_window
+from retail_datagen.generators.facts.marketing import conversions_for_store_day
+from retail_datagen.generators.facts.payments import build_payments
+from retail_datagen.generators.facts.promotions import apply_promotions, promotions_table
+from retail_datagen.generators.facts.receipts import (
+    LineItems,
+    price_lines,
+    receipt_ids,
+    receipt_tables,
+)
+from retail_datagen.generators.facts.returns import schedule_returns, split_due
+from retail_datagen.generators.facts.sensors import ble_pings, foot_traffic
+from retail_datagen.generators.facts.visits import VisitKind, build_visits, expected_receipts
+from retail_datagen.rng import stream
+from retail_datagen.schema import normalise
+from retail_datagen.schema.tables import FACT_STORE_OPS
+
+__all__ = ["StoreDay", "simulate_store_day", "store_ops"]
+
+_TENDERS = pa.array(B.TENDERS, pa.string())
+
+
+@dataclass(frozen=True)
+class StoreDay:
+    tables: dict[str, pa.Table]
+    pending_returns: pa.Table  # carried to the next day
+
+
+def store_ops(store_id: int, day: date, window: tuple[int, int]) -> pa.Table:
+    """OPENED and CLOSED rows at the store's hours (24-hour stores: 00:00 and 23:59:59)."""
+    open_s, close_s = window
+    return normalise(
+        FACT_STORE_OPS,
+        pa.table(
+            {
+                "TraceId": trace_ids("fact_store_ops", store_id, day, 2),
+                "EventTS": timestamps(day, np.array([open_s, min(close_s, 86_399)])),
+                "StoreID": pa.array(np.full(2, store_id, np.int32)),
+                "Operation": pa.array(["OPENED", "CLOSED"], pa.string()),
+            }
+        ),
+    )
+
+
+def simulate_store_day(
+    ctx: FactContext, store: int, day: date, pending_returns: pa.Table
+) -> StoreDay:
+    """Every fact of one store and day that does not depend on stock (issue: inventory next)."""
+    store_id = int(ctx.store_id[store])
+    window = open_window(ctx, store, day)
+    if window is None:  # closed all day: nothing happens, returns wait for the next open day
+        return StoreDay({}, pending_returns)
+
+    def rng(domain: str) -> np.random.Generator:
+        return stream(ctx.seed, domain, store_id, day.toordinal())
+
+    _, weather_factor = calendar.weather(ctx.seed, np.array([store_id]), day)
+    mean_receipts = expected_receipts(ctx, store, day, float(weather_factor[0]))
+    conversions = conversions_for_store_day(ctx, store, day)
+    marketing_s = (conversions.visit_us - day_start_us(day)) / 1e6
+    due, still_pending = split_due(pending_returns, day)
+    visits = build_visits(
+        ctx,
+        store,
+        day,
+        rng("visits"),
+        window,
+        mean_receipts,
+        marketing_s,
+        conversions.customer_index.astype(np.int64),
+        due.arrival_seconds(ctx.seed, store_id, window),
+        due.customer,
+    )
+    tables: dict[str, pa.Table] = {"fact_foot_traffic": foot_traffic(ctx, store, day, visits)}
+    tables["fact_ble_pings"], tables["fact_customer_zone_changes"] = ble_pings(
+        ctx, store, day, rng("ble"), visits
+    )
+
+    # --- sales: the buyers' baskets, in checkout order
+    buyer = np.flatnonzero(visits.buys)
+    buyer = buyer[np.argsort(visits.checkout_s[buyer], kind="stable")]
+    n_sales = buyer.size
+    segment = ctx.customer_segment[visits.customer[buyer]].astype(np.int64)
+    marketing = visits.kind[buyer] == VisitKind.MARKETING
+    fmt = int(ctx.store_format[store])
+    basket_rng = rng("baskets")
+    n_lines = basket_line_counts(
+        ctx, basket_rng, fmt, segment, np.where(marketing, B.MARKETING_BASKET_LIFT, 1.0)
+    )
+    line_receipt = np.repeat(np.arange(n_sales), n_lines)
+    product = sample_products(
+        ctx, day, basket_rng, fmt, segment[line_receipt], marketing[line_receipt]
+    )
+    qty = line_quantities(basket_rng, line_receipt.size)
+    unit = ctx.product_price[product]
+    promo = apply_promotions(ctx, day, rng("promotions"), line_receipt, product, qty, unit, segment)
+    rate = ctx.store_rate_micros[store]
+    sales = price_lines(
+        LineItems(line_receipt, product, qty, unit, promo.line_discount, promo.line_code),
+        rate,
+        ctx.product_tax_factor[product],
+        n_sales,
+    )
+    returns = price_lines(due.lines, rate, ctx.product_tax_factor[due.lines.product], due.n)
+
+    # --- payments for sales and refunds, then the receipts that show the final tender
+    tender_rng = rng("tender")
+    cdf = np.cumsum(B.STORE_TENDER_P)
+    tender = np.searchsorted(cdf, tender_rng.random(n_sales) * cdf[-1], side="right")
+    return_visit = np.flatnonzero(visits.kind == VisitKind.RETURN)
+    return_visit = return_visit[np.argsort(visits.ref[return_visit], kind="stable")]
+    sale_s = visits.checkout_s[buyer]
+    return_s = visits.checkout_s[return_visit]
+    sale_ids = receipt_ids("RCP", store_id, day, np.arange(n_sales))
+    return_ids = receipt_ids("RTN", store_id, day, np.arange(due.n))
+    customers = np.concatenate([visits.customer[buyer], due.customer])
+    payments, final_tender = build_payments(
+        ctx,
+        day,
+        rng("payments"),
+        partition=store_id,
+        receipt_id=pa.concat_arrays([sale_ids, return_ids]),
+        order_id=None,
+        store_id=np.full(customers.size, store_id, np.int64),
+        customer_id=ctx.customer_id[customers],
+        tender=np.concatenate([tender, due.tender]),
+        amount_cents=np.concatenate([sales.total, returns.total]),
+        event_seconds=np.concatenate([sale_s, return_s]),
+        allow_decline=np.r_[np.ones(n_sales, bool), np.zeros(due.n, bool)],
+    )
+    tables["fact_payments"] = payments
+    tender_names = lookup(_TENDERS, final_tender)
+
+    campaign = impression = None
+    if conversions.campaign_id.__len__():
+        ref = np.where(marketing, visits.ref[buyer], 0)
+        campaign = maybe_null(conversions.campaign_id.take(pa.array(ref)), marketing)
+        impression = maybe_null(conversions.impression_id.take(pa.array(ref)), marketing)
+    sale_receipts, sale_lines = receipt_tables(
+        ctx,
+        store_id,
+        day,
+        ids=sale_ids,
+        seconds=sale_s,
+        customer=visits.customer[buyer],
+        tender=tender_names.slice(0, n_sales),
+        receipt_type="SALE",
+        priced=sales,
+        campaign_ids=campaign,
+        impression_ids=impression,
+    )
+    return_receipts, return_lines = receipt_tables(
+        ctx,
+        store_id,
+        day,
+        ids=return_ids,
+        seconds=return_s,
+        customer=due.customer,
+        tender=tender_names.slice(n_sales),
+        receipt_type="RETURN",
+        priced=returns,
+        original_ids=due.original_ids,
+        first_receipt_seq=n_sales,
+        first_line_seq=line_receipt.size,
+    )
+    tables["fact_receipts"] = pa.concat_tables([sale_receipts, return_receipts])
+    tables["fact_receipt_lines"] = pa.concat_tables([sale_lines, return_lines])
+    tables["fact_promotions"] = promotions_table(
+        ctx,
+        day,
+        promo,
+        line_receipt,
+        partition=store_id,
+        receipt_ids=sale_ids,
+        order_ids=None,
+        store_id=np.full(n_sales, store_id, np.int64),
+        customer=visits.customer[buyer],
+        seconds=sale_s,
+    )
+    tables["fact_store_ops"] = store_ops(store_id, day, window)
+
+    new_pending = schedule_returns(
+        rng("returns"), day, sale_ids, visits.customer[buyer], final_tender[:n_sales], sales
+    )
+    return StoreDay(tables, pa.concat_tables([still_pending, new_pending]))

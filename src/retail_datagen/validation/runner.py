@@ -1,0 +1,116 @@
+"""Run every registered invariant check against a data folder's DuckDB store (SPEC §9).
+
+Checks are plain functions ``(con) -> CheckResult`` registered with :func:`check` (or
+:func:`register` for checks generated in a loop). Modules that hold checks register them on
+import; :data:`CHECK_MODULES` lists them, and a module that does not exist yet is skipped.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+from retail_datagen.errors import DataStateError
+from retail_datagen.schema import DIMENSIONS
+from retail_datagen.storage.duckdb_store import open_store, table_exists
+from retail_datagen.storage.layout import DataLayout
+from retail_datagen.validation.report import CheckKind, CheckResult, ValidationReport
+
+__all__ = [
+    "CHECK_MODULES",
+    "CheckFn",
+    "RegisteredCheck",
+    "check",
+    "register",
+    "registered_checks",
+    "run_checks",
+    "validate",
+]
+
+CheckFn = Callable[[duckdb.DuckDBPyConnection], CheckResult]
+
+CHECK_MODULES = (
+    "retail_datagen.validation.key_checks",
+    "retail_datagen.validation.dimension_checks",
+    "retail_datagen.validation.fact_checks",
+)
+
+
+@dataclass(frozen=True)
+class RegisteredCheck:
+    name: str
+    kind: CheckKind
+    fn: CheckFn
+
+
+_REGISTRY: dict[str, RegisteredCheck] = {}
+
+
+def register(name: str, kind: CheckKind, fn: CheckFn) -> None:
+    """Add a check; registering the same name twice is a programming error."""
+    existing = _REGISTRY.get(name)
+    if existing is not None and existing.fn is not fn:
+        raise ValueError(f"a validation check called {name!r} is already registered")
+    _REGISTRY[name] = RegisteredCheck(name, kind, fn)
+
+
+def check(name: str, *, kind: CheckKind = "hard") -> Callable[[CheckFn], CheckFn]:
+    """Decorator form of :func:`register`."""
+
+    def decorate(fn: CheckFn) -> CheckFn:
+        register(name, kind, fn)
+        return fn
+
+    return decorate
+
+
+def _load_check_modules() -> None:
+    for module in CHECK_MODULES:
+        try:
+            importlib.import_module(module)
+        except ModuleNotFoundError as exc:
+            if exc.name != module:  # a real missing dependency inside the module
+                raise
+
+
+def registered_checks() -> list[RegisteredCheck]:
+    """Every check of every check module, in registration order."""
+    _load_check_modules()
+    return list(_REGISTRY.values())
+
+
+def _run_one(entry: RegisteredCheck, con: duckdb.DuckDBPyConnection) -> CheckResult:
+    try:
+        result = entry.fn(con)
+    except duckdb.Error as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        return CheckResult(entry.name, entry.kind, False, detail=f"check failed to run: {first}")
+    return dataclasses.replace(result, name=entry.name, kind=entry.kind)
+
+
+def run_checks(con: duckdb.DuckDBPyConnection) -> ValidationReport:
+    """Run all registered checks on an open store connection."""
+    return ValidationReport(_run_one(entry, con) for entry in registered_checks())
+
+
+def validate(data_dir: str | Path) -> ValidationReport:
+    """Validate the data folder; a folder without dimensions is a :class:`DataStateError`."""
+    layout = DataLayout.of(data_dir)
+    missing = DataStateError(
+        f"no dimensions in {layout.root}; run `retail-datagen generate --dims-only` first"
+    )
+    if not layout.duckdb_path.exists():
+        raise missing
+    began = time.monotonic()
+    with open_store(layout.root) as con:
+        if not all(table_exists(con, t.name) for t in DIMENSIONS):
+            raise missing
+        report = run_checks(con)
+    report.seconds = time.monotonic() - began
+    return report
