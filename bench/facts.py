@@ -89,7 +89,7 @@ def main() -> None:
         )
         seconds = time.perf_counter() - began
     con = duckdb.connect(str(root / "data" / "retail.duckdb"), read_only=True)
-    queried = {t: con.sql(f'SELECT count(*) FROM "{t}"').fetchone()[0] for t in result.rows}
+    queried = {t: con.execute(f'SELECT count(*) FROM "{t}"').fetchall()[0][0] for t in result.rows}
     con.close()
     assert queried == result.rows, "DuckDB does not see what was written"
     bare = bare_pyarrow_write_seconds(root / "data" / "export", root / "bare")

@@ -123,7 +123,7 @@ TRAFFIC_LIFTS: tuple[Lift, ...] = (
 RETURNS_LIFTS: tuple[Lift, ...] = (Lift("Day After Christmas", 6.0, ramp_after=15),)
 
 # Promotion usage by month (Jan..Dec), a factor on each segment's base usage.
-PROMO_SEASON_BY_MONTH: tuple[float, ...] = (1.0,) * 10 + (1.25, 1.35)
+PROMO_SEASON_BY_MONTH: tuple[float, ...] = (1.0,) * 10 + (1.1, 1.15)
 
 ELECTRONICS_CATEGORIES: tuple[str, ...] = (
     "Audio", "TV & Video", "Phones & Tablets", "Computer Accessories",

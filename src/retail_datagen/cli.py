@@ -231,6 +231,22 @@ def _generate_dimensions(cfg: RetailConfig, force: bool) -> dict[str, int]:
         return MasterDataGenerator(cfg, progress=progress).generate_all_master_data(force=force)
 
 
+def _note_stale_dimensions(cfg: RetailConfig, root: Path) -> None:
+    """Facts always use the stored dimensions; say so when the configuration asks for others."""
+    from retail_datagen.storage.duckdb_store import open_store
+    from retail_datagen.storage.sql import fetch_scalar
+
+    with open_store(root) as con:
+        stores = int(fetch_scalar(con, "SELECT count(*) FROM dim_stores") or 0)
+    if stores != cfg.volume.stores:
+        typer.echo(
+            f"note: the dimensions in {root} have {stores} stores but the configuration asks for "
+            f"{cfg.volume.stores}; the existing dimensions are used (regenerate them with "
+            "`generate --dims-only --force`, which removes the facts)",
+            err=True,
+        )
+
+
 def _eta(seconds: float | None) -> str:
     if seconds is None:
         return "ETA --:--"
@@ -377,6 +393,8 @@ def generate(
     if dims_only or force or not has_dimensions(root):
         counts = _generate_dimensions(cfg, force)
         _print_counts(f"Dimensions in {root}", counts)
+    else:
+        _note_stale_dimensions(cfg, root)
     if dims_only:
         return
     state = GenerationStateManager(root).load()
@@ -523,10 +541,6 @@ def status(
 
 
 # ---------------------------------------------------------------- clear
-def _strictly_inside(path: Path, folder: Path) -> bool:
-    return path != folder and path.is_relative_to(folder)
-
-
 @app.command()
 @_cli_errors
 def clear(
@@ -545,7 +559,7 @@ def clear(
     legacy = {  # the seeds' legacy CSV folders, only when they live inside the data folder
         key: value
         for key, value in (("master", cfg.paths.master), ("facts", cfg.paths.facts))
-        if _strictly_inside(Path(value).expanduser().resolve(), root)
+        if manager.layout.owns(Path(value).expanduser()) and Path(value).resolve() != root
     }
     result = manager.clear_all_data(legacy)
     removed = result["removed"]

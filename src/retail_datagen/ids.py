@@ -14,8 +14,21 @@ import pyarrow as pa
 
 __all__ = ["Part", "compose", "digits"]
 
-Part = str | tuple[np.ndarray, int]
-"""A literal text piece, or (non-negative integers, zero-padded width)."""
+Part = str | tuple[np.ndarray | range, int]
+"""A literal text piece, or (non-negative integers or a range of them, zero-padded width)."""
+
+_SEQUENCE_DIGITS: dict[int, np.ndarray] = {}
+
+
+def _sequence_digits(seq: range, width: int) -> np.ndarray:
+    """Digits of consecutive numbers, sliced from a per-width cache (row ids are sequences)."""
+    cached = _SEQUENCE_DIGITS.get(width)
+    if cached is None or cached.shape[0] < seq.stop:
+        size = max(seq.stop, 2 * (0 if cached is None else cached.shape[0]), 1 << 16)
+        size = min(size, 10**width)
+        cached = digits(np.arange(size), width)
+        _SEQUENCE_DIGITS[width] = cached
+    return cached[seq.start : seq.stop]
 
 
 def digits(values: np.ndarray, width: int) -> np.ndarray:
@@ -53,6 +66,8 @@ def compose(n: int, parts: Sequence[Part]) -> pa.StringArray:
     for part, w in zip(parts, widths, strict=True):
         if isinstance(part, str):
             matrix[:, pos : pos + w] = np.frombuffer(part.encode("ascii"), dtype=np.uint8)
+        elif isinstance(part[0], range) and part[0].step == 1 and part[0].stop <= 10**w:
+            matrix[:, pos : pos + w] = _sequence_digits(part[0], w)
         else:
             values = np.asarray(part[0], dtype=np.int64).reshape(-1)
             if values.size == 1:  # a constant: format once, broadcast

@@ -188,10 +188,8 @@ def test_validate_fails_with_exit_1_and_json(
     assert result.exit_code == 1
     report = json.loads(result.stdout)
     assert report["passed"] is False
-    failed = [r for r in report["results"] if not r["passed"]]
-    assert [(r["name"], r["violations"]) for r in failed] == [
-        ("foreign key fact_store_ops.StoreID -> dim_stores.ID", 3)
-    ]
+    failed = {r["name"]: r["violations"] for r in report["results"] if not r["passed"]}
+    assert failed["foreign key fact_store_ops.StoreID -> dim_stores.ID"] == 3
 
 
 def test_validate_without_data_names_the_fix(runner: CliRunner, data_dir: Path) -> None:
@@ -389,3 +387,15 @@ def test_generate_force_regenerates_dims_and_removes_facts(
     forced = runner.invoke(app, ["generate", "--dims-only", "--force", "--data-dir", str(store)])
     assert forced.exit_code == 0, forced.output
     assert not layout.table_dir("fact_store_ops").exists()
+
+
+def test_generate_notes_when_stored_dimensions_differ_from_the_config(
+    runner: CliRunner, store: Path, small_config_file: Path, fake_generators: _Recorder
+) -> None:
+    result = runner.invoke(
+        app,
+        ["generate", "--config", str(small_config_file), "--data-dir", str(store), "--days", "1"],
+    )
+    assert result.exit_code == 0, result.output
+    assert "have 10 stores but the configuration asks for 6" in result.stderr
+    assert [c.get("facts") for c in fake_generators.calls] == [True]

@@ -2,16 +2,19 @@
 
 A store's day waits for its previous day (it needs the carried state); everything else runs in
 parallel. Results are handed to ``deliver`` in the canonical order whatever order workers finish
-in, so the written rows do not depend on the number of workers. At most ``2 × workers`` units are
-in flight or waiting to be delivered, which bounds memory.
+in, so the written rows do not depend on the number of workers. At most
+``IN_FLIGHT_PER_WORKER × workers`` units are in flight or waiting, which bounds memory.
 """
 
 from __future__ import annotations
 
 import multiprocessing
+import os
+import shutil
+import tempfile
 from collections.abc import Callable, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pyarrow as pa
 
@@ -22,20 +25,50 @@ from retail_datagen.generators.facts.context import FactContext, build_context
 __all__ = ["Cancelled", "LocalEngine"]
 
 _WORKER_CTX: FactContext | None = None
+# Units computed ahead of the writer per worker: enough that workers never wait for a busy
+# writer, few enough to bound memory (a default store-day is about 5 MB).
+IN_FLIGHT_PER_WORKER = 3
 
 
 class Cancelled(Exception):
     """Raised when the caller asked to stop; delivered results stay valid."""
 
 
-def _init_worker(config_json: str, dims: Mapping[str, pa.Table]) -> None:
+def _init_worker(config_json: str, dims: Mapping[str, pa.Table], history_start: date) -> None:
     global _WORKER_CTX
-    _WORKER_CTX = build_context(RetailConfig.from_json(config_json), dims)
+    _WORKER_CTX = build_context(RetailConfig.from_json(config_json), dims, history_start)
 
 
-def _run_in_worker(unit: Unit, carry: pa.Table | None) -> UnitResult:
+def _run_in_worker(unit: Unit, carry: pa.Table | None, spool: str) -> UnitResult:
+    """Compute a unit and hand its tables over as Arrow IPC files in ``spool``.
+
+    Shipping tens of megabytes through a pipe (pickle, copy, unpickle) costs the parent more
+    than writing them; a file in shared memory costs one copy here and none there (memory map).
+    """
     assert _WORKER_CTX is not None, "worker not initialised"
-    return run_unit(_WORKER_CTX, unit, carry)
+    result = run_unit(_WORKER_CTX, unit, carry)
+    paths: dict[str, str] = {}
+    for name, table in result.tables.items():
+        path = os.path.join(spool, f"{unit.day.toordinal()}_{unit.partition}_{name}.arrow")
+        with pa.OSFile(path, "wb") as sink, pa.ipc.new_file(sink, table.schema) as writer:
+            writer.write_table(table)
+        paths[name] = path
+    return UnitResult(unit, {}, result.carry, spooled=paths)
+
+
+def _unspool(result: UnitResult) -> UnitResult:
+    """Map a worker's spooled tables (zero-copy) and remove the files (the mapping stays)."""
+    tables: dict[str, pa.Table] = {}
+    for name, path in result.spooled.items():
+        tables[name] = pa.ipc.open_file(pa.memory_map(path)).read_all()
+        os.unlink(path)
+    return UnitResult(result.unit, tables, result.carry)
+
+
+def _spool_dir() -> str:
+    shm = "/dev/shm"
+    base = shm if os.path.isdir(shm) and os.access(shm, os.W_OK) else None
+    return tempfile.mkdtemp(prefix="retail-datagen-", dir=base)
 
 
 class LocalEngine:
@@ -50,10 +83,15 @@ class LocalEngine:
         carry: dict[int, pa.Table],
         deliver: Callable[[UnitResult], None],
         cancelled: Callable[[], bool] = lambda: False,
+        history_start: date | None = None,
     ) -> None:
-        """Compute ``units`` and deliver each result in list order; ``carry`` seeds store state."""
+        """Compute ``units`` and deliver each result in list order; ``carry`` seeds store state.
+
+        ``history_start`` is the dataset's first day (see :func:`build_context`).
+        """
+        start = history_start or config.historical.start_date
         if self.workers == 1 or len(units) <= 1:
-            ctx = build_context(config, dims)
+            ctx = build_context(config, dims, start)
             state = dict(carry)
             for unit in units:
                 if cancelled():
@@ -63,7 +101,7 @@ class LocalEngine:
                     state[unit.partition] = result.carry
                 deliver(result)
             return
-        self._run_parallel(config, dims, units, carry, deliver, cancelled)
+        self._run_parallel(config, dims, units, carry, deliver, cancelled, start)
 
     def _run_parallel(
         self,
@@ -73,20 +111,22 @@ class LocalEngine:
         carry: dict[int, pa.Table],
         deliver: Callable[[UnitResult], None],
         cancelled: Callable[[], bool],
+        history_start: date,
     ) -> None:
         first_day = units[0].day
         latest = dict(carry)  # carry after the last *completed* day of each store
         done_through: dict[int, object] = {}
-        limit = 2 * self.workers
+        limit = IN_FLIGHT_PER_WORKER * self.workers
         futures: dict[Future[UnitResult], int] = {}
         ready: dict[int, UnitResult] = {}
         next_submit = next_deliver = 0
         context = multiprocessing.get_context("spawn")
+        spool = _spool_dir()
         with ProcessPoolExecutor(
             self.workers,
             mp_context=context,
             initializer=_init_worker,
-            initargs=(config.model_dump_json(), dict(dims)),
+            initargs=(config.model_dump_json(), dict(dims), history_start),
         ) as pool:
             try:
                 while next_deliver < len(units):
@@ -95,7 +135,9 @@ class LocalEngine:
                         if unit.partition != NETWORK and unit.day != first_day:
                             if done_through.get(unit.partition) != unit.day - timedelta(days=1):
                                 break  # its previous day is still running
-                        future = pool.submit(_run_in_worker, unit, latest.get(unit.partition))
+                        future = pool.submit(
+                            _run_in_worker, unit, latest.get(unit.partition), spool
+                        )
                         futures[future] = next_submit
                         next_submit += 1
                     finished, _ = wait(list(futures), return_when=FIRST_COMPLETED)
@@ -107,7 +149,7 @@ class LocalEngine:
                             done_through[result.unit.partition] = result.unit.day
                         ready[index] = result
                     while next_deliver in ready:
-                        deliver(ready.pop(next_deliver))
+                        deliver(_unspool(ready.pop(next_deliver)))
                         next_deliver += 1
                     if cancelled():
                         raise Cancelled
@@ -115,3 +157,6 @@ class LocalEngine:
                 for future in futures:
                     future.cancel()
                 raise
+            finally:
+                pool.shutdown(wait=True, cancel_futures=True)
+                shutil.rmtree(spool, ignore_errors=True)

@@ -8,7 +8,7 @@ and carried state depend only on (configuration, dimensions, unit, carried state
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 import pyarrow as pa
@@ -50,6 +50,7 @@ class UnitResult:
     unit: Unit
     tables: Mapping[str, pa.Table]
     carry: pa.Table | None  # store units: pending returns after the day
+    spooled: Mapping[str, str] = field(default_factory=dict)  # table -> IPC file (workers)
 
 
 def canonical_units(days: list[date], n_stores: int) -> list[Unit]:

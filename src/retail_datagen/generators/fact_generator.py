@@ -144,6 +144,11 @@ class FactDataGenerator:
         tracker = ProgressTracker(self.progress, len(GENERATED_TABLES))
         committed: dict[int, object] = dict(carry)
         run_start = datetime.combine(first, datetime.min.time())
+        history_start = (
+            state.historical_start_date.date()
+            if last_generated is not None and state.historical_start_date is not None
+            else first
+        )
         delivered = 0
 
         def commit(through: date) -> None:
@@ -174,7 +179,7 @@ class FactDataGenerator:
         cancelled = False
         try:
             LocalEngine(self.workers).run(
-                self.config, dims, units, carry, deliver, self.cancel_event.is_set
+                self.config, dims, units, carry, deliver, self.cancel_event.is_set, history_start
             )
             commit(last)
         except Cancelled:

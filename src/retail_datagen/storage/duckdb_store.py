@@ -94,9 +94,10 @@ def _discover(layout: DataLayout, table: str) -> dict[SourceKind, tuple[Path, ..
     found: dict[SourceKind, tuple[Path, ...]] = {"parquet": (), "csv": (), "csv_daily": ()}
     if not folder.is_dir():
         return found
-    for ext, kind in (("parquet", "parquet"), ("csv", "csv")):
-        pattern = re.compile(rf"{re.escape(table)}_{_MONTH_RE}\.{ext}")
-        found[kind] = tuple(  # type: ignore[index]
+    monthly: tuple[SourceKind, ...] = ("parquet", "csv")
+    for kind in monthly:  # the kind is also the file extension
+        pattern = re.compile(rf"{re.escape(table)}_{_MONTH_RE}\.{kind}")
+        found[kind] = tuple(
             sorted(p for p in folder.iterdir() if p.is_file() and pattern.fullmatch(p.name))
         )
     found["csv_daily"] = tuple(

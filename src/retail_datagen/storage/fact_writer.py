@@ -25,6 +25,7 @@ from retail_datagen.storage.layout import DataLayout
 __all__ = ["FactWriter", "discard_uncommitted"]
 
 ROW_GROUP_ROWS = 1 << 20
+PARQUET_COMPRESSION = "snappy"
 _TMP_MARK = ".tmp-"
 
 
@@ -98,8 +99,7 @@ class FactWriter:
             writer = pq.ParquetWriter(
                 temp,
                 schema,
-                compression="zstd",
-                compression_level=1,
+                compression=PARQUET_COMPRESSION,
                 use_dictionary=_parquet_dictionary_columns(table),
                 write_statistics=["EventTS"],
             )

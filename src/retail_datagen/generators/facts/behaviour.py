@@ -127,9 +127,8 @@ PROCESSING_MS = {
 # ---------------------------------------------------------------- returns
 RETURN_RATE = 0.0095  # of sales, returned 1-14 days later at the same store
 RETURN_DELAY_DAYS = (1, 14)
-GIFT_RETURN_RATE = 0.006  # extra for December gift purchases, returned after Christmas
-GIFT_SEASON = ((12, 1), (12, 24))  # sales in this window may be gift returns
-GIFT_RETURN_WINDOW_DAYS = 14  # returned within two weeks from December 26
+GIFT_RETURN_RATE = 0.007  # extra for December gift purchases, returned after Christmas
+GIFT_SEASON = ((12, 12), (12, 24))  # gifts bought here come back after Christmas
 RETURN_ALL_LINES_P = 0.6
 
 # ---------------------------------------------------------------- online orders (SPEC §6.4)

@@ -42,12 +42,18 @@ def _codes(values: np.ndarray, vocabulary: tuple[str, ...]) -> np.ndarray:
     return np.array([lookup[v] for v in values.tolist()], dtype=np.int8)
 
 
+def _index_of(ids: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """Row index of each value in the sorted ``ids`` array."""
+    return np.searchsorted(ids, values).astype(np.int32)
+
+
 @dataclass(frozen=True)
 class FactContext:
     """Column arrays of the dimensions plus derived lookups (store customer pools, CDFs)."""
 
     config: RetailConfig
     seed: int
+    history_start: date  # first day of the dataset: nothing before it is ever written
     # stores (index i ↔ dim_stores row i)
     store_id: np.ndarray
     store_lat: np.ndarray
@@ -126,22 +132,24 @@ def _second_store(
     return second, dist
 
 
-def build_context(config: RetailConfig, dims: Mapping[str, pa.Table]) -> FactContext:
-    """Derive every array the fact generators need from the dimension tables."""
-    stores = dims["dim_stores"]
-    customers = dims["dim_customers"]
-    products = dims["dim_products"]
-    dcs = dims["dim_distribution_centers"]
+def build_context(
+    config: RetailConfig, dims: Mapping[str, pa.Table], history_start: date | None = None
+) -> FactContext:
+    """Derive every array the fact generators need from the dimension tables.
+
+    ``history_start`` is the dataset's first day (default: ``historical.start_date``).
+    """
+    stores = dims["dim_stores"].sort_by("ID")
+    customers = dims["dim_customers"].sort_by("ID")
+    products = dims["dim_products"].sort_by("ID")
+    dcs = dims["dim_distribution_centers"].sort_by("ID")
 
     store_id = _col(stores, "ID").astype(np.int32)
-    store_index = {int(s): i for i, s in enumerate(store_id.tolist())}
     s_lat, s_lon = _col(stores, "Latitude"), _col(stores, "Longitude")
     rate_micros = decimal_to_cents(stores.column("TaxRate")) * 10  # 5 places → millionths
 
     c_lat, c_lon = _col(customers, "Latitude"), _col(customers, "Longitude")
-    home_ids = _col(customers, "HomeStoreID")
-    home = np.array([store_index[int(h)] for h in np.unique(home_ids)], dtype=np.int32)
-    home = home[np.searchsorted(np.unique(home_ids), home_ids)]
+    home = _index_of(store_id, _col(customers, "HomeStoreID"))
     second, second_dist = _second_store(c_lat, c_lon, home, s_lat, s_lon)
     pool_home, pool_near = _pools(
         home, second, second_dist < B.NEAR_STORE_MILES, store_id.size
@@ -168,6 +176,7 @@ def build_context(config: RetailConfig, dims: Mapping[str, pa.Table]) -> FactCon
     return FactContext(
         config=config,
         seed=config.seed,
+        history_start=history_start or config.historical.start_date,
         store_id=store_id,
         store_lat=s_lat,
         store_lon=s_lon,

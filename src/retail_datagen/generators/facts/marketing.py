@@ -341,10 +341,10 @@ def _landing(ctx: FactContext, day: date) -> tuple[Conversions, np.ndarray]:
     """Conversions whose visit falls on ``day`` (all stores), sorted by store, time, impression;
     and each store's first row (length n_stores + 1).
 
-    Impressions before ``historical.start_date`` are never generated, so their conversions are
+    Impressions before the dataset's first day are never written, so their conversions are
     left out too and every attributed visit points at a stored impression.
     """
-    start = ctx.config.historical.start_date
+    start = ctx.history_start
     parts = [
         generate_marketing_day(ctx, d).conversions
         for d in (day - timedelta(days=k) for k in range(LOOKBACK_DAYS, -1, -1))

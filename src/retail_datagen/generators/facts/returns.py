@@ -79,12 +79,22 @@ def split_due(pending: pa.Table, day: date) -> tuple[DueReturns, pa.Table]:
 
 
 def _gift_due_ordinals(day: date, u: np.ndarray) -> np.ndarray:
-    first = date(day.year, 12, 26)
-    window = [first + timedelta(days=k) for k in range(B.GIFT_RETURN_WINDOW_DAYS)]
+    """Gift returns come back from December 26 on, within the 14-day return window."""
+    lo, hi = B.RETURN_DELAY_DAYS
+    first = max(date(day.year, 12, 26), day + timedelta(days=lo))
+    window = [first + timedelta(days=k) for k in range((day + timedelta(days=hi) - first).days + 1)]
     weights = np.array([calendar.returns_multiplier(d) for d in window])
     cdf = np.cumsum(weights) / weights.sum()
     k = np.minimum(np.searchsorted(cdf, u, side="right"), len(window) - 1)
     return first.toordinal() + k
+
+
+def _avoid_christmas(due: np.ndarray, sale_ordinal: int) -> np.ndarray:
+    """Stores close on December 25: a return due then comes a day earlier (or later)."""
+    year = date.fromordinal(sale_ordinal).year
+    christmas = np.isin(due, [date(y, 12, 25).toordinal() for y in (year, year + 1)])
+    earlier = np.where(due - 1 > sale_ordinal, due - 1, due + 1)
+    return np.where(christmas, earlier, due)
 
 
 def schedule_returns(
@@ -108,6 +118,7 @@ def schedule_returns(
     due = day.toordinal() + lo + (u[1] * (hi - lo + 1)).astype(np.int64)
     if gift.any():
         due = np.where(gift, _gift_due_ordinals(day, u[2]), due)
+    due = _avoid_christmas(due, day.toordinal())
 
     lines = priced.lines
     idx = np.flatnonzero(chosen[lines.receipt])

@@ -100,13 +100,15 @@ def ble_pings(
     lo, hi = B.BLE_PINGS_PER_ZONE
     pings = lo + (rng.random(stays.size) * (hi - lo + 1)).astype(np.int64)
     p_stay = np.repeat(np.arange(stays.size), pings)
-    t = start[p_stay] + rng.random(p_stay.size) * (end - start)[p_stay]
-    # a checkout stay's last ping is the moment of the receipt
-    last = np.cumsum(pings) - 1
+    # stratified times: the j-th of k pings falls in the j-th k-th of the stay, so pings are in
+    # time order within a stay without sorting; a checkout stay's last ping is the receipt time
+    first = np.cumsum(pings) - pings
+    j = np.arange(p_stay.size) - first[p_stay]
+    k = pings[p_stay]
+    frac = (j + rng.random(p_stay.size)) / k
     checkout = s_zone == B.CHECKOUT
-    t[last[checkout]] = end[checkout]
-    order = np.lexsort((t, p_stay))  # pings in time order within each stay
-    p_stay, t = p_stay[order], t[order]
+    frac[(first + pings - 1)[checkout]] = 1.0
+    t = start[p_stay] + frac * (end - start)[p_stay]
     p_visit = s_visit[p_stay]
     n = p_stay.size
     lo_rssi, hi_rssi = B.RSSI_RANGE
@@ -114,7 +116,7 @@ def ble_pings(
 
     devices = _device_ids(ctx, store_id, day, visits)
     customer_ids = pa.array(ctx.customer_id[visits.customer])
-    by_time = np.argsort(t, kind="stable")
+    by_time = np.argsort(t)
     ping_visit = p_visit[by_time]
     pings_table = normalise(
         FACT_BLE_PINGS,
