@@ -6,7 +6,7 @@ never as a traceback.
 
 from __future__ import annotations
 
-__all__ = ["UserError", "ConfigError", "DictionaryError", "DataStateError"]
+__all__ = ["ConfigError", "DataStateError", "DictionaryError", "UserError"]
 
 
 class UserError(Exception):

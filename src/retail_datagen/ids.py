@@ -39,7 +39,9 @@ def digits(values: np.ndarray, width: int) -> np.ndarray:
     return out
 
 
-_TRIPLETS = np.array([[48 + i // 100, 48 + i // 10 % 10, 48 + i % 10] for i in range(1000)], np.uint8)
+_TRIPLETS = np.array(
+    [[48 + i // 100, 48 + i // 10 % 10, 48 + i % 10] for i in range(1000)], np.uint8
+)
 
 
 def _write_digits(out: np.ndarray, start: int, values: np.ndarray, width: int) -> None:

@@ -39,7 +39,9 @@ def rate_to_micros(rate: np.ndarray | float) -> np.ndarray:
     return np.rint(np.asarray(rate, dtype=np.float64) * RATE_SCALE).astype(np.int64)
 
 
-def tax_cents(amount_cents: np.ndarray, rate_micros: np.ndarray, factor_tenths: np.ndarray) -> np.ndarray:
+def tax_cents(
+    amount_cents: np.ndarray, rate_micros: np.ndarray, factor_tenths: np.ndarray
+) -> np.ndarray:
     """Tax of each line: post-discount amount x store rate x taxability share, rounded once."""
     amount = np.asarray(amount_cents, dtype=np.int64)
     rate = np.asarray(rate_micros, dtype=np.int64) * np.asarray(factor_tenths, dtype=np.int64)
@@ -48,7 +50,9 @@ def tax_cents(amount_cents: np.ndarray, rate_micros: np.ndarray, factor_tenths: 
 
 def percent_of(amount_cents: np.ndarray, percent: np.ndarray) -> np.ndarray:
     """``percent`` % of an amount in cents, rounded half away from zero."""
-    return round_div(np.asarray(amount_cents, dtype=np.int64) * np.asarray(percent, dtype=np.int64), 100)
+    return round_div(
+        np.asarray(amount_cents, dtype=np.int64) * np.asarray(percent, dtype=np.int64), 100
+    )
 
 
 def cents_to_decimal(cents: np.ndarray, precision: int = 12, scale: int = 2) -> pa.Array:

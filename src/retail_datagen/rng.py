@@ -48,4 +48,3 @@ def substream_seeds(seed: int, domain: str, keys: np.ndarray) -> np.ndarray:
 def uniform_from_seeds(seeds: np.ndarray) -> np.ndarray:
     """Map 64-bit row seeds to uniforms in [0, 1) (53-bit precision)."""
     return (seeds >> np.uint64(11)).astype(np.float64) * (1.0 / (1 << 53))
-

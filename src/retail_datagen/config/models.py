@@ -43,7 +43,7 @@ MAX_GEOGRAPHIES = 1_000
 class _Strict(BaseModel):
     """Base for every section: unknown keys are errors and JSON types must match exactly."""
 
-    model_config = ConfigDict(extra="forbid", strict=True, validate_default=True, frozen=True)
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
 
 
 class VolumeConfig(_Strict):
@@ -227,13 +227,13 @@ class RetailConfig(_Strict):
     """The whole configuration. Every field has the SPEC default, so ``RetailConfig()`` works."""
 
     seed: int = Field(42, ge=0, le=2**63 - 1, description="master seed")
-    volume: VolumeConfig = Field(default_factory=VolumeConfig)
-    historical: HistoricalConfig = Field(default_factory=HistoricalConfig)
-    simulation: SimulationConfig = Field(default_factory=SimulationConfig)
-    realtime: RealtimeConfig = Field(default_factory=RealtimeConfig)
-    paths: PathsConfig = Field(default_factory=PathsConfig)
-    stream: StreamConfig = Field(default_factory=StreamConfig)
-    marketing_cost: MarketingCostConfig = Field(default_factory=MarketingCostConfig)
+    volume: VolumeConfig = Field(default_factory=lambda: VolumeConfig())
+    historical: HistoricalConfig = Field(default_factory=lambda: HistoricalConfig())
+    simulation: SimulationConfig = Field(default_factory=lambda: SimulationConfig())
+    realtime: RealtimeConfig = Field(default_factory=lambda: RealtimeConfig())
+    paths: PathsConfig = Field(default_factory=lambda: PathsConfig())
+    stream: StreamConfig = Field(default_factory=lambda: StreamConfig())
+    marketing_cost: MarketingCostConfig = Field(default_factory=lambda: MarketingCostConfig())
 
     @classmethod
     def from_file(cls, path: str | Path) -> RetailConfig:

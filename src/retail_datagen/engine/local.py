@@ -132,9 +132,10 @@ class LocalEngine:
                 while next_deliver < len(units):
                     while next_submit < len(units) and next_submit - next_deliver < limit:
                         unit = units[next_submit]
-                        if unit.partition != NETWORK and unit.day != first_day:
-                            if done_through.get(unit.partition) != unit.day - timedelta(days=1):
-                                break  # its previous day is still running
+                        waits = unit.partition != NETWORK and unit.day != first_day
+                        previous = unit.day - timedelta(days=1)
+                        if waits and done_through.get(unit.partition) != previous:
+                            break  # its previous day is still running
                         future = pool.submit(
                             _run_in_worker, unit, latest.get(unit.partition), spool
                         )

@@ -49,7 +49,9 @@ class ProgressTracker:
     tables_total: int
     min_interval: float = 0.1
     _last_emit: float = field(default=-1.0, init=False)
-    _history: deque[tuple[float, float]] = field(default_factory=lambda: deque(maxlen=20), init=False)
+    _history: deque[tuple[float, float]] = field(
+        default_factory=lambda: deque(maxlen=20), init=False
+    )
 
     def update(
         self,
@@ -67,7 +69,11 @@ class ProgressTracker:
         if self.callback is None:
             return
         final = percent >= 100.0
-        if not (force or final) and self._last_emit >= 0 and now - self._last_emit < self.min_interval:
+        if (
+            not (force or final)
+            and self._last_emit >= 0
+            and now - self._last_emit < self.min_interval
+        ):
             return
         self._last_emit = now
         rate = self._rate()

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
+import pyarrow as pa
+
 from retail_datagen.config.models import RetailConfig
 from retail_datagen.engine.carry import load_carry, save_carry
 from retail_datagen.engine.local import Cancelled, LocalEngine
@@ -142,7 +144,7 @@ class FactDataGenerator:
         units = canonical_units(days, n_stores)
         writer = FactWriter(self.layout, self.output_format, self.csv_daily, last_generated)
         tracker = ProgressTracker(self.progress, len(GENERATED_TABLES))
-        committed: dict[int, object] = dict(carry)
+        committed: dict[int, pa.Table] = dict(carry)
         run_start = datetime.combine(first, datetime.min.time())
         history_start = (
             state.historical_start_date.date()
@@ -153,9 +155,10 @@ class FactDataGenerator:
 
         def commit(through: date) -> None:
             writer.close_period()
-            save_carry(self.layout, committed, through)  # type: ignore[arg-type]
-            manager.mark_historical_run(datetime.combine(through, datetime.min.time()) + END_OF_DAY,
-                                        run_start)
+            save_carry(self.layout, committed, through)
+            manager.mark_historical_run(
+                datetime.combine(through, datetime.min.time()) + END_OF_DAY, run_start
+            )
             manager.update(output_format=self.output_format, csv_daily=self.csv_daily)
 
         def deliver(result: UnitResult) -> None:

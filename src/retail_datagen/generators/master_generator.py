@@ -14,7 +14,7 @@ import numpy as np
 import pyarrow as pa
 
 from retail_datagen import schema
-from retail_datagen.config.models import RetailConfig
+from retail_datagen.config.models import PathsConfig, RetailConfig
 from retail_datagen.dictionaries.loader import DictionaryLoader
 from retail_datagen.errors import ConfigError
 from retail_datagen.generators.dims.customers import generate_customers
@@ -51,12 +51,12 @@ Step = Callable[[dict[str, pa.Table]], pa.Table]
 def default_loader(config: RetailConfig) -> DictionaryLoader:
     """The user's dictionary folder when it exists, else the dictionaries shipped in the package.
 
-    A folder the user set explicitly must exist: silently falling back would hide a typo.
+    A folder other than the default must exist: silently falling back would hide a typo.
     """
     folder = Path(config.paths.dictionaries).expanduser()
     if folder.is_dir():
         return DictionaryLoader(folder)
-    if "dictionaries" in config.paths.model_fields_set:
+    if config.paths.dictionaries != PathsConfig().dictionaries:
         raise ConfigError(
             f"paths.dictionaries = {config.paths.dictionaries!r}: folder {folder} does not exist; "
             "create it with the dictionary CSV files or remove the key to use the shipped ones"

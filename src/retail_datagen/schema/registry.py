@@ -7,14 +7,14 @@ writer, reader, event payload, API model and validation check derives from that 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 
 import pyarrow as pa
 
 __all__ = ["Column", "ForeignKey", "Kind", "Table", "empty_table", "normalise"]
 
 
-class Kind(str, Enum):
+class Kind(StrEnum):
     """Logical column types; each maps to one Arrow type and one DuckDB type."""
 
     INT32 = "int32"

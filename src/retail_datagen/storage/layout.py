@@ -12,12 +12,12 @@ __all__ = ["DataLayout"]
 class DataLayout:
     """Paths of one data folder::
 
-        <root>/retail.duckdb
-        <root>/generation_state.json
-        <root>/engine_state/                     carried simulation state between runs
-        <root>/export/dim_<name>/dim_<name>.parquet
-        <root>/export/fact_<name>/fact_<name>_YYYY-MM.parquet   (or .csv)
-        <root>/export/fact_<name>/dt=YYYY-MM-DD/fact_<name>.csv (Hive-style daily CSV)
+    <root>/retail.duckdb
+    <root>/generation_state.json
+    <root>/engine_state/                     carried simulation state between runs
+    <root>/export/dim_<name>/dim_<name>.parquet
+    <root>/export/fact_<name>/fact_<name>_YYYY-MM.parquet   (or .csv)
+    <root>/export/fact_<name>/dt=YYYY-MM-DD/fact_<name>.csv (Hive-style daily CSV)
     """
 
     root: Path

@@ -11,13 +11,12 @@ import math
 
 import duckdb
 
-from retail_datagen.storage.sql import fetch_one, fetch_scalar
+from retail_datagen.storage.sql import fetch_one, fetch_scalar, haversine_miles_sql
 from retail_datagen.validation.report import CheckResult
 from retail_datagen.validation.runner import check
 
 __all__: list[str] = []
 
-EARTH_RADIUS_MILES = 3958.8
 CONVERSION = (0.10, 0.30)
 BLE_MATCH = (0.25, 0.35)
 MARKETING_MATCH = (0.03, 0.07)
@@ -43,13 +42,6 @@ def _ratio(con: duckdb.DuckDBPyConnection, query: str) -> float | None:
     return None if value is None else float(value)
 
 
-def _haversine(lat1: str, lon1: str, lat2: str, lon2: str) -> str:
-    return (
-        f"2 * {EARTH_RADIUS_MILES} * asin(sqrt(least(1.0, pow(sin(radians({lat2} - {lat1}) / 2), 2)"
-        f" + cos(radians({lat1})) * cos(radians({lat2})) * pow(sin(radians({lon2} - {lon1}) / 2), 2))))"
-    )
-
-
 # ---------------------------------------------------------------- money
 @check("receipts: at least one line each")
 def receipts_have_lines(con: duckdb.DuckDBPyConnection) -> CheckResult:
@@ -57,7 +49,7 @@ def receipts_have_lines(con: duckdb.DuckDBPyConnection) -> CheckResult:
         "",
         _count(
             con,
-            'SELECT count(*) FROM fact_receipts r WHERE NOT EXISTS '
+            "SELECT count(*) FROM fact_receipts r WHERE NOT EXISTS "
             '(SELECT 1 FROM fact_receipt_lines l WHERE l."ReceiptId" = r."ReceiptId")',
         ),
     )
@@ -189,7 +181,9 @@ def closed_on_christmas(con: duckdb.DuckDBPyConnection) -> CheckResult:
                AND NOT (s."OpenHour" = 0 AND s."CloseHour" = 24))"""
         for t in tables
     )
-    return CheckResult.hard("", _count(con, f"SELECT {parts}"), "24/7 stores may open if configured")
+    return CheckResult.hard(
+        "", _count(con, f"SELECT {parts}"), "24/7 stores may open if configured"
+    )
 
 
 @check("store ops: OPENED and CLOSED on every day a store trades")
@@ -391,7 +385,7 @@ def top_two_stores(con: duckdb.DuckDBPyConnection) -> CheckResult:
 
 @check("customers: share of trips under 10 miles from home", kind="range")
 def short_trips(con: duckdb.DuckDBPyConnection) -> CheckResult:
-    miles = _haversine('c."Latitude"', 'c."Longitude"', 's."Latitude"', 's."Longitude"')
+    miles = haversine_miles_sql('c."Latitude"', 'c."Longitude"', 's."Latitude"', 's."Longitude"')
     value = _ratio(
         con,
         f"""
@@ -405,14 +399,26 @@ def short_trips(con: duckdb.DuckDBPyConnection) -> CheckResult:
 
 @check("returns: share of sales returned", kind="range")
 def return_share(con: duckdb.DuckDBPyConnection) -> CheckResult:
-    value = _ratio(
+    # Only sales old enough for their whole return window to lie inside the data count.
+    row = fetch_one(
         con,
-        """
-        SELECT count(*) FILTER (WHERE "ReceiptType" = 'RETURN')
-               / nullif(count(*) FILTER (WHERE "ReceiptType" = 'SALE'), 0) FROM fact_receipts
+        f"""
+        WITH settled AS (
+            SELECT "ReceiptId" FROM fact_receipts WHERE "ReceiptType" = 'SALE'
+              AND CAST("EventTS" AS DATE) <= (SELECT max(CAST("EventTS" AS DATE))
+                                              FROM fact_receipts) - {RETURN_DAYS[1]}
+        )
+        SELECT (SELECT count(*) FROM settled),
+               (SELECT count(*) FROM fact_receipts r JOIN settled s
+                  ON s."ReceiptId" = r."OriginalReceiptId")
         """,
     )
-    return CheckResult.range("", value, RETURN_SHARE)
+    sales = int(row[0]) if row else 0
+    if sales == 0:
+        return CheckResult.skipped(
+            "", "range", f"no sales older than the {RETURN_DAYS[1]}-day return window"
+        )
+    return CheckResult.range("", int(row[1]) / sales if row else None, RETURN_SHARE)
 
 
 @check("online orders: fulfilment mix 60/30/10 (largest deviation)", kind="range")

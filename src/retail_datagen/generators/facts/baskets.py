@@ -43,12 +43,14 @@ def basket_line_counts(
     lines = items / B.LINE_QTY_MEAN
     whole = np.floor(lines)
     lines = whole + (rng.random(n) < lines - whole)  # stochastic rounding keeps the mean
-    return np.maximum(lines, 1).astype(np.int64)
+    counts: np.ndarray = np.maximum(lines, 1).astype(np.int64)
+    return counts
 
 
 def line_quantities(rng: np.random.Generator, n: int) -> np.ndarray:
     cdf = np.cumsum(B.LINE_QTY_P)
-    return (np.searchsorted(cdf, rng.random(n) * cdf[-1], side="right") + 1).astype(np.int64)
+    qty: np.ndarray = np.searchsorted(cdf, rng.random(n) * cdf[-1], side="right") + 1
+    return qty.astype(np.int64)
 
 
 def product_probabilities(

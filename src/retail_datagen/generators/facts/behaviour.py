@@ -106,8 +106,14 @@ ONLINE_TENDERS = ("CREDIT_CARD", "DEBIT_CARD", "PAYPAL", "OTHER")
 ONLINE_TENDER_P = np.array([0.50, 0.25, 0.20, 0.05])
 TENDERS = ("CREDIT_CARD", "DEBIT_CARD", "CASH", "MOBILE_PAY", "PAYPAL", "OTHER")
 DECLINE_RATE = 0.025  # of card attempts (SPEC §11)
-DECLINE_FACTOR = {"CREDIT_CARD": 1.0, "DEBIT_CARD": 0.8, "CASH": 0.0, "MOBILE_PAY": 1.2,
-                  "PAYPAL": 0.6, "OTHER": 1.0}
+DECLINE_FACTOR = {
+    "CREDIT_CARD": 1.0,
+    "DEBIT_CARD": 0.8,
+    "CASH": 0.0,
+    "MOBILE_PAY": 1.2,
+    "PAYPAL": 0.6,
+    "OTHER": 1.0,
+}
 DECLINE_REASONS = (
     "INSUFFICIENT_FUNDS",
     "CARD_EXPIRED",
@@ -138,8 +144,17 @@ ONLINE_CANCEL_RATE = 0.02
 ONLINE_LINES = (1, 5)
 
 # ---------------------------------------------------------------- marketing (SPEC §6.7)
-CHANNELS = ("FACEBOOK", "GOOGLE", "INSTAGRAM", "YOUTUBE", "EMAIL", "DISPLAY", "SEARCH",
-            "SOCIAL", "VIDEO")
+CHANNELS = (
+    "FACEBOOK",
+    "GOOGLE",
+    "INSTAGRAM",
+    "YOUTUBE",
+    "EMAIL",
+    "DISPLAY",
+    "SEARCH",
+    "SOCIAL",
+    "VIDEO",
+)
 CHANNEL_P = np.array([0.14, 0.14, 0.12, 0.08, 0.12, 0.14, 0.12, 0.08, 0.06])
 CHANNEL_CONVERSION = np.array([0.012, 0.035, 0.012, 0.010, 0.025, 0.008, 0.035, 0.012, 0.010])
 DEVICES = ("MOBILE", "DESKTOP", "TABLET")
@@ -155,7 +170,8 @@ def product_popularity(seed: int, product_id: np.ndarray) -> np.ndarray:
     Keyed by product id, so adding products never changes the others' popularity.
     """
     u = uniform_from_seeds(substream_seeds(seed, "product_popularity", product_id))
-    return np.power(np.clip(u, 1e-9, 1.0), -0.6)  # Pareto-like tail
+    popularity: np.ndarray = np.power(np.clip(u, 1e-9, 1.0), -0.6)  # Pareto-like tail
+    return popularity
 
 
 # ---------------------------------------------------------------- digital demand (online, ads)

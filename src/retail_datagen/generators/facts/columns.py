@@ -56,7 +56,10 @@ def trace_ids(table: str, partition: int, day: date, n: int, first: int = 0) -> 
     """``RC-0007-20240101-00000001``: table code, partition (store or 0), day, sequence."""
     return compose(
         n,
-        [f"{TRACE_CODES[table]}-{partition:04d}-{yyyymmdd(day):08d}-", (range(first, first + n), 8)],
+        [
+            f"{TRACE_CODES[table]}-{partition:04d}-{yyyymmdd(day):08d}-",
+            (range(first, first + n), 8),
+        ],
     )
 
 

@@ -14,27 +14,14 @@ import numpy as np
 import pyarrow as pa
 
 from retail_datagen.config.models import RetailConfig
+from retail_datagen.generators.dims.geo import haversine_miles
 from retail_datagen.generators.facts import behaviour as B
 from retail_datagen.money import TAXABILITY_FACTOR, decimal_to_cents
 
-__all__ = ["FactContext", "build_context", "haversine_miles"]
-
-EARTH_RADIUS_MILES = 3958.8
-
-
-def haversine_miles(
-    lat1: np.ndarray, lon1: np.ndarray, lat2: np.ndarray, lon2: np.ndarray
-) -> np.ndarray:
-    """Great-circle distance in miles (vectorised, broadcasting)."""
-    p1, p2 = np.radians(lat1), np.radians(lat2)
-    dp = p2 - p1
-    dl = np.radians(lon2) - np.radians(lon1)
-    a = np.sin(dp / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dl / 2) ** 2
-    return 2 * EARTH_RADIUS_MILES * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0)))
-
+__all__ = ["FactContext", "build_context"]
 
 def _col(table: pa.Table, name: str) -> np.ndarray:
-    return table.column(name).to_numpy(zero_copy_only=False)
+    return np.asarray(table.column(name).to_numpy(zero_copy_only=False))
 
 
 def _codes(values: np.ndarray, vocabulary: tuple[str, ...]) -> np.ndarray:
@@ -151,9 +138,7 @@ def build_context(
     c_lat, c_lon = _col(customers, "Latitude"), _col(customers, "Longitude")
     home = _index_of(store_id, _col(customers, "HomeStoreID"))
     second, second_dist = _second_store(c_lat, c_lon, home, s_lat, s_lon)
-    pool_home, pool_near = _pools(
-        home, second, second_dist < B.NEAR_STORE_MILES, store_id.size
-    )
+    pool_home, pool_near = _pools(home, second, second_dist < B.NEAR_STORE_MILES, store_id.size)
 
     departments = tuple(sorted(set(products.column("Department").to_pylist())))
     categories = tuple(sorted(set(products.column("Category").to_pylist())))
@@ -163,7 +148,9 @@ def build_context(
     tax_factor = np.zeros(taxability.size, dtype=np.int64)
     for name, factor in TAXABILITY_FACTOR.items():
         tax_factor[taxability == name] = factor
-    launch = products.column("LaunchDate").cast(pa.int32()).to_numpy() + date(1970, 1, 1).toordinal()
+    launch = (
+        products.column("LaunchDate").cast(pa.int32()).to_numpy() + date(1970, 1, 1).toordinal()
+    )
     product_id = _col(products, "ID").astype(np.int32)
     popularity = B.product_popularity(config.seed, product_id)
 

@@ -23,7 +23,8 @@ def _closed_all_day(ctx: FactContext, store: np.ndarray, ordinals: np.ndarray) -
     )
     if ctx.config.simulation.open_24h_stores_on_christmas:
         all_day = (ctx.store_open[store] == 0) & (ctx.store_close[store] == 24)
-        return christmas & ~all_day
+        closed: np.ndarray = christmas & ~all_day
+        return closed
     return christmas
 
 
@@ -51,4 +52,3 @@ def next_open_us(ctx: FactContext, store: np.ndarray, t_us: np.ndarray) -> np.nd
         t = np.where(before, day_idx * US_PER_DAY + open_s * US_PER_SECOND, t)
         t = np.where(after, (day_idx + 1) * US_PER_DAY + open_s * US_PER_SECOND, t)
     return t
-

@@ -50,20 +50,51 @@ PROMO_CODES: tuple[PromoCode, ...] = (
     PromoCode("SAVE25", "PERCENT", 25, 7_500),
     PromoCode("BOGO50", "BOGO", 50, scope="MULTI_UNIT", weight=1.5),
     PromoCode("CLEARANCE30", "PERCENT", 30, months=frozenset({1, 2, 7, 8}), scope="CLEARANCE"),
-    PromoCode("CLEARANCE50", "PERCENT", 50, months=frozenset({1, 2, 7, 8}), scope="CLEARANCE",
-              weight=0.6),
-    PromoCode("BFRIDAY30", "PERCENT", 30, months=frozenset({11}),
-              scope="Electronics|Baby & Kids|Seasonal & Sports", weight=3.0),
-    PromoCode("BFRIDAY40", "PERCENT", 40, 10_000, months=frozenset({11}),
-              scope="Electronics|Baby & Kids|Seasonal & Sports", weight=2.0),
-    PromoCode("SUMMER25", "PERCENT", 25, months=frozenset({6, 7, 8}),
-              scope="Seasonal & Sports|Home & Garden|Clothing", weight=2.0),
-    PromoCode("BACKTOSCHOOL", "PERCENT", 15, months=frozenset({8, 9}),
-              scope="Office Supplies|Clothing|Electronics", weight=2.0),
-    PromoCode("HOLIDAY20", "PERCENT", 20, months=frozenset({12}), scope="NON_GROCERY",
-              weight=3.0),
-    PromoCode("NEWYEAR15", "PERCENT", 15, months=frozenset({1, 2}),
-              scope="Health & Beauty|Seasonal & Sports", weight=2.0),
+    PromoCode(
+        "CLEARANCE50", "PERCENT", 50, months=frozenset({1, 2, 7, 8}), scope="CLEARANCE", weight=0.6
+    ),
+    PromoCode(
+        "BFRIDAY30",
+        "PERCENT",
+        30,
+        months=frozenset({11}),
+        scope="Electronics|Baby & Kids|Seasonal & Sports",
+        weight=3.0,
+    ),
+    PromoCode(
+        "BFRIDAY40",
+        "PERCENT",
+        40,
+        10_000,
+        months=frozenset({11}),
+        scope="Electronics|Baby & Kids|Seasonal & Sports",
+        weight=2.0,
+    ),
+    PromoCode(
+        "SUMMER25",
+        "PERCENT",
+        25,
+        months=frozenset({6, 7, 8}),
+        scope="Seasonal & Sports|Home & Garden|Clothing",
+        weight=2.0,
+    ),
+    PromoCode(
+        "BACKTOSCHOOL",
+        "PERCENT",
+        15,
+        months=frozenset({8, 9}),
+        scope="Office Supplies|Clothing|Electronics",
+        weight=2.0,
+    ),
+    PromoCode("HOLIDAY20", "PERCENT", 20, months=frozenset({12}), scope="NON_GROCERY", weight=3.0),
+    PromoCode(
+        "NEWYEAR15",
+        "PERCENT",
+        15,
+        months=frozenset({1, 2}),
+        scope="Health & Beauty|Seasonal & Sports",
+        weight=2.0,
+    ),
 )
 PROMO_NAMES = tuple(p.code for p in PROMO_CODES)
 DISCOUNT_TYPES = ("PERCENT", "BOGO")
@@ -81,7 +112,9 @@ class PromoResult:
     line_discount: np.ndarray  # per line, cents
 
 
-def _in_scope(ctx: FactContext, promo: PromoCode, product: np.ndarray, qty: np.ndarray) -> np.ndarray:
+def _in_scope(
+    ctx: FactContext, promo: PromoCode, product: np.ndarray, qty: np.ndarray
+) -> np.ndarray:
     if promo.scope == "ALL":
         return np.ones(product.size, dtype=bool)
     if promo.scope == "MULTI_UNIT":
@@ -186,9 +219,11 @@ def promotions_table(
             {
                 "TraceId": trace_ids("fact_promotions", partition, day, n),
                 "EventTS": timestamps(day, seconds[baskets]),
-                "ReceiptId": receipt_ids.take(take) if receipt_ids is not None
+                "ReceiptId": receipt_ids.take(take)
+                if receipt_ids is not None
                 else pa.nulls(n, pa.string()),
-                "OrderId": order_ids.take(take) if order_ids is not None
+                "OrderId": order_ids.take(take)
+                if order_ids is not None
                 else pa.nulls(n, pa.string()),
                 "StoreID": pa.array(stores.astype(np.int32), mask=stores < 0),
                 "CustomerID": pa.array(ctx.customer_id[customer[baskets]]),

@@ -54,7 +54,9 @@ def _per_receipt(values: np.ndarray, receipt: np.ndarray, n: int) -> np.ndarray:
     return np.rint(np.bincount(receipt, weights=values, minlength=n)).astype(np.int64)
 
 
-def price_lines(lines: LineItems, rate_micros: np.ndarray, tax_factor: np.ndarray, n: int) -> PricedLines:
+def price_lines(
+    lines: LineItems, rate_micros: np.ndarray, tax_factor: np.ndarray, n: int
+) -> PricedLines:
     """Line and receipt money from units, prices and discounts (integer cents)."""
     gross = lines.unit * lines.qty
     ext = gross - lines.discount

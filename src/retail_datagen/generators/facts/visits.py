@@ -157,8 +157,11 @@ def build_visits(
     dwell = np.where(
         pos == 0,
         _uniform(rng, B.DWELL_ENTRANCE, total),
-        np.where(is_checkout, _uniform(rng, B.DWELL_CHECKOUT, total),
-                 _uniform(rng, B.DWELL_INTERIOR, total)),
+        np.where(
+            is_checkout,
+            _uniform(rng, B.DWELL_CHECKOUT, total),
+            _uniform(rng, B.DWELL_INTERIOR, total),
+        ),
     )
     duration = np.add.reduceat(dwell, first) if total else np.zeros(n)
 
