@@ -1,0 +1,201 @@
+"""Historical runs end to end: worker counts, split ranges, continuation, cancellation."""
+
+from __future__ import annotations
+
+import shutil
+import threading
+from datetime import date, datetime
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from retail_datagen.config.models import RetailConfig
+from retail_datagen.engine.progress import ProgressUpdate
+from retail_datagen.errors import DataStateError, UserError
+from retail_datagen.generators.fact_generator import FactDataGenerator
+from retail_datagen.generators.generation_state import GenerationStateManager
+from retail_datagen.generators.master_generator import MasterDataGenerator
+from retail_datagen.storage.duckdb_store import open_store
+from retail_datagen.validation.runner import validate
+
+VOLUME = {
+    "stores": 5,
+    "dcs": 2,
+    "total_geographies": 30,
+    "total_customers": 1500,
+    "total_products": 400,
+    "customers_per_day": 80,
+    "online_orders_per_day": 120,
+    "marketing_impressions_per_day": 1500,
+}
+
+
+def _config(root: Path, seed: int = 7, **volume: int) -> RetailConfig:
+    return RetailConfig.from_mapping(
+        {"seed": seed, "volume": {**VOLUME, **volume}, "historical": {"start_date": "2024-01-01"}}
+    ).with_data_dir(root)
+
+
+@pytest.fixture(scope="module")
+def dims_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("template") / "data"
+    MasterDataGenerator(_config(root)).generate_all_master_data()
+    return root
+
+
+@pytest.fixture
+def dataset(dims_template: Path, tmp_path: Path) -> RetailConfig:
+    """A fresh data folder holding the dimensions only."""
+    root = tmp_path / "data"
+    shutil.copytree(dims_template, root)
+    return _config(root)
+
+
+def _facts(root: Path) -> dict[str, pa.Table]:
+    out = {}
+    for folder in sorted((root / "export").glob("fact_*")):
+        files = sorted(folder.glob("*.parquet"))
+        if files:
+            out[folder.name] = pa.concat_tables(pq.read_table(f) for f in files)
+    return out
+
+
+def _assert_same_facts(a: Path, b: Path) -> None:
+    left, right = _facts(a), _facts(b)
+    assert left.keys() == right.keys()
+    for name in left:
+        assert left[name].equals(right[name]), f"{name} differs"
+
+
+def _clone(config: RetailConfig, tmp_path: Path, name: str) -> RetailConfig:
+    root = tmp_path / name
+    shutil.copytree(config.paths.data, root)
+    return config.with_data_dir(root)
+
+
+def test_one_and_two_workers_write_identical_rows(dataset: RetailConfig, tmp_path: Path) -> None:
+    other = _clone(dataset, tmp_path, "two")
+    FactDataGenerator(dataset, workers=1).generate_historical_data("2024-01-30", "2024-02-02")
+    FactDataGenerator(other, workers=2).generate_historical_data("2024-01-30", "2024-02-02")
+    _assert_same_facts(Path(dataset.paths.data), Path(other.paths.data))
+
+
+def test_split_runs_equal_one_run(dataset: RetailConfig, tmp_path: Path) -> None:
+    split = _clone(dataset, tmp_path, "split")
+    whole = FactDataGenerator(dataset, workers=1).generate_historical_data(
+        "2024-01-29", "2024-02-05"
+    )
+    FactDataGenerator(split, workers=1).generate_historical_data("2024-01-29", "2024-01-31")
+    FactDataGenerator(split, workers=2).generate_historical_data(None, "2024-02-02")
+    last = FactDataGenerator(split, workers=1).generate_historical_data(None, "2024-02-05")
+    _assert_same_facts(Path(dataset.paths.data), Path(split.paths.data))
+    assert last.end == whole.end == datetime(2024, 2, 5, 23, 59, 59, 999999)
+
+
+def test_same_seed_same_rows_and_another_seed_other_rows(
+    dataset: RetailConfig, tmp_path: Path
+) -> None:
+    same = _clone(dataset, tmp_path, "same")
+    FactDataGenerator(dataset, workers=1).generate_historical_data("2024-03-01", "2024-03-02")
+    FactDataGenerator(same, workers=1).generate_historical_data("2024-03-01", "2024-03-02")
+    _assert_same_facts(Path(dataset.paths.data), Path(same.paths.data))
+
+    other_root = tmp_path / "other"
+    other = _config(other_root, seed=8)
+    MasterDataGenerator(other).generate_all_master_data()
+    FactDataGenerator(other, workers=1).generate_historical_data("2024-03-01", "2024-03-02")
+    receipts = _facts(other_root)["fact_receipts"]
+    assert not receipts.equals(_facts(Path(dataset.paths.data))["fact_receipts"])
+
+
+def test_cancelling_keeps_the_committed_months_and_continues_exactly(
+    dataset: RetailConfig, tmp_path: Path
+) -> None:
+    reference = _clone(dataset, tmp_path, "reference")
+    FactDataGenerator(reference, workers=1).generate_historical_data("2024-01-30", "2024-02-02")
+
+    stop = threading.Event()
+
+    def cancel_in_february(update: ProgressUpdate) -> None:
+        if update.message.startswith("2024-02"):
+            stop.set()
+
+    result = FactDataGenerator(
+        dataset, workers=1, progress=cancel_in_february, cancel_event=stop
+    ).generate_historical_data("2024-01-30", "2024-02-02")
+    assert result.cancelled
+    state = GenerationStateManager(dataset.paths.data).load()
+    assert state.last_generated_timestamp == datetime(2024, 1, 31, 23, 59, 59, 999999)
+    root = Path(dataset.paths.data)
+    assert not list((root / "export").rglob("*2024-02*")), "a half month was left behind"
+    assert not list((root / "export").rglob("*.tmp-*")), "a temporary file was left behind"
+
+    FactDataGenerator(dataset, workers=1).generate_historical_data(None, "2024-02-02")
+    _assert_same_facts(root, Path(reference.paths.data))
+
+
+def test_a_crash_after_renaming_files_is_repaired_by_the_next_run(
+    dataset: RetailConfig, tmp_path: Path
+) -> None:
+    reference = _clone(dataset, tmp_path, "reference")
+    FactDataGenerator(reference, workers=1).generate_historical_data("2024-01-30", "2024-02-03")
+    FactDataGenerator(dataset, workers=1).generate_historical_data("2024-01-30", "2024-02-01")
+    root = Path(dataset.paths.data)
+    # simulate a run that renamed its files but died before writing the state file
+    state_text = (root / "generation_state.json").read_text()
+    FactDataGenerator(dataset, workers=1).generate_historical_data(None, "2024-02-02")
+    (root / "generation_state.json").write_text(state_text)
+    (root / "export" / "fact_receipts" / ".fact_receipts_2024-02.parquet.tmp-1").write_bytes(b"x")
+
+    FactDataGenerator(dataset, workers=1).generate_historical_data(None, "2024-02-03")
+    _assert_same_facts(root, Path(reference.paths.data))
+
+
+def test_every_fact_table_is_queryable_in_duckdb(dataset: RetailConfig) -> None:
+    result = FactDataGenerator(dataset, workers=1).generate_historical_data(
+        "2024-04-01", "2024-04-02"
+    )
+    with open_store(dataset.paths.data) as con:
+        for table, rows in result.rows.items():
+            assert con.execute(f'SELECT count(*) FROM "{table}"').fetchall()[0][0] == rows
+            assert rows > 0, table
+
+
+def test_csv_output_with_daily_partitions(dataset: RetailConfig) -> None:
+    result = FactDataGenerator(
+        dataset, workers=1, output_format="csv", csv_daily=True
+    ).generate_historical_data("2024-04-01", "2024-04-02")
+    root = Path(dataset.paths.data)
+    assert (root / "export/fact_receipts/dt=2024-04-02/fact_receipts.csv").exists()
+    with open_store(root) as con:
+        rows = con.execute('SELECT count(*) FROM "fact_receipts"').fetchall()[0][0]
+    assert rows == result.rows["fact_receipts"]
+
+
+def test_a_run_continues_after_the_last_generated_day_or_refuses(dataset: RetailConfig) -> None:
+    generator = FactDataGenerator(dataset, workers=1)
+    generator.generate_historical_data("2024-04-01", "2024-04-02")
+    with pytest.raises(DataStateError, match="must start on 2024-04-03"):
+        generator.generate_historical_data("2024-04-02", "2024-04-04")
+    with pytest.raises(UserError, match="not in the past"):
+        generator.generate_historical_data(None, date.today())
+    done = generator.generate_historical_data(None, "2024-04-02")
+    assert done.rows == {} and "up to date" in done.message
+    with pytest.raises(DataStateError, match="existing facts are parquet"):
+        FactDataGenerator(dataset, workers=1, output_format="csv").generate_historical_data(
+            None, "2024-04-03"
+        )
+
+
+@pytest.mark.slow
+def test_validator_passes_across_black_friday_and_christmas(
+    tmp_path: Path,
+) -> None:
+    config = _config(tmp_path / "data", stores=12, customers_per_day=50, total_customers=3000)
+    MasterDataGenerator(config).generate_all_master_data()
+    FactDataGenerator(config, workers=2).generate_historical_data("2024-11-25", "2025-01-02")
+    report = validate(config.paths.data)
+    assert report.passed, report.render(only_failures=True)
+    assert report.result("stores: daily sales vary strongly across stores (CV)").measured
