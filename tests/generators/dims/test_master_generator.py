@@ -28,9 +28,10 @@ def small(tmp_path: Path, **paths: str) -> RetailConfig:
 
 
 def test_uses_the_shipped_dictionaries_when_the_default_folder_is_absent(tmp_path: Path) -> None:
-    config = small(tmp_path)
-    assert "dictionaries" not in config.paths.model_fields_set
-    assert default_loader(config).directory == packaged_directory()
+    assert default_loader(small(tmp_path)).directory == packaged_directory()
+    # naming the default folder explicitly (as config.example.json does) changes nothing
+    explicit = small(tmp_path, dictionaries="data/dictionaries")
+    assert default_loader(explicit).directory == packaged_directory()
 
 
 def test_an_explicit_missing_dictionary_folder_is_a_config_error(tmp_path: Path) -> None:
