@@ -12,24 +12,17 @@ import threading
 import time
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from pathlib import Path
-
-import pyarrow as pa
 
 from retail_datagen.config.models import RetailConfig
-from retail_datagen.engine.carry import load_carry, save_carry
+from retail_datagen.engine.history import History, end_of
 from retail_datagen.engine.local import Cancelled, LocalEngine
 from retail_datagen.engine.partitions import GENERATED_TABLES, UnitResult, canonical_units
 from retail_datagen.engine.progress import ProgressCallback, ProgressTracker
 from retail_datagen.errors import DataStateError, UserError
-from retail_datagen.generators.generation_state import GenerationStateManager
-from retail_datagen.storage.duckdb_store import load_dimensions, refresh_fact_views
-from retail_datagen.storage.fact_writer import FactWriter, discard_uncommitted
+from retail_datagen.storage.duckdb_store import refresh_fact_views
 from retail_datagen.storage.layout import DataLayout
 
 __all__ = ["FactDataGenerator", "GenerationResult", "plan_days"]
-
-END_OF_DAY = timedelta(days=1, microseconds=-1)
 
 
 @dataclass(frozen=True)
@@ -119,98 +112,67 @@ class FactDataGenerator:
         end: date | datetime | str | None = None,
     ) -> GenerationResult:
         began = time.monotonic()
-        manager = GenerationStateManager(self.layout.root)
-        state = manager.load()
-        last_generated = state.last_generated_timestamp if state.has_fact_data else None
-        if last_generated is not None and (
-            state.output_format != self.output_format or state.csv_daily != self.csv_daily
-        ):
-            stored = "daily CSV" if state.csv_daily else state.output_format
-            raise DataStateError(
-                f"the existing facts are {stored}; continue in that format, or convert them with"
-                " `retail-datagen export`, or clear the facts first"
-            )
-        first, last = plan_days(self.config, last_generated, start, end, date.today())
+        history = History.open(str(self.layout.root), self.output_format, self.csv_daily)
+        first, last = plan_days(self.config, history.last_generated, start, end, date.today())
         if first > last:
             return GenerationResult(
                 {}, None, None, 0.0, message=f"facts are up to date through {last.isoformat()}"
             )
-        dims = load_dimensions(self.layout.root)
-        discard_uncommitted(self.layout, last_generated.date() if last_generated else None)
-        carry = load_carry(self.layout, first - timedelta(days=1)) if last_generated else {}
-
+        dims = history.dimensions()
+        appender = history.appender(first)
         days = [first + timedelta(days=i) for i in range((last - first).days + 1)]
-        n_stores = dims["dim_stores"].num_rows
-        units = canonical_units(days, n_stores)
-        writer = FactWriter(self.layout, self.output_format, self.csv_daily, last_generated)
+        units = canonical_units(days, dims["dim_stores"].num_rows)
         tracker = ProgressTracker(self.progress, len(GENERATED_TABLES))
-        committed: dict[int, pa.Table] = dict(carry)
-        run_start = datetime.combine(first, datetime.min.time())
-        history_start = (
-            state.historical_start_date.date()
-            if last_generated is not None and state.historical_start_date is not None
-            else first
-        )
         delivered = 0
-
-        def commit(through: date) -> None:
-            writer.close_period()
-            save_carry(self.layout, committed, through)
-            manager.mark_historical_run(
-                datetime.combine(through, datetime.min.time()) + END_OF_DAY, run_start
-            )
-            manager.update(output_format=self.output_format, csv_daily=self.csv_daily)
 
         def deliver(result: UnitResult) -> None:
             nonlocal delivered
-            day = result.unit.day
-            period = writer.period_of(day)
-            if writer.current_period not in (None, period):
-                commit(day - timedelta(days=1))
-            writer.add(day, result.tables)
-            if result.carry is not None:
-                committed[result.unit.partition] = result.carry
+            carry = {} if result.carry is None else {result.unit.partition: result.carry}
+            appender.add(result.unit.day, result.tables, carry)
             delivered += 1
             tracker.update(
                 delivered / len(units) * 0.98,
                 tables_complete=0,
-                tables_in_progress=writer.tables_in_progress,
-                message=f"{day.isoformat()}",
-                rows_written=sum(writer.rows.values()),
+                tables_in_progress=appender.writer.tables_in_progress,
+                message=result.unit.day.isoformat(),
+                rows_written=sum(appender.rows.values()),
             )
 
         cancelled = False
         try:
             LocalEngine(self.workers).run(
-                self.config, dims, units, carry, deliver, self.cancel_event.is_set, history_start
+                self.config,
+                dims,
+                units,
+                dict(appender.carry),
+                deliver,
+                self.cancel_event.is_set,
+                history.first_day_of_dataset(first),
             )
-            commit(last)
+            appender.commit(last)
         except Cancelled:
             cancelled = True
-            writer.abort()
+            appender.abort()
         except BaseException:
-            writer.abort()
+            appender.abort()
             raise
         finally:
-            self._refresh_views(tracker, writer)
-        final_state = manager.load()
-        end_ts = final_state.last_generated_timestamp if final_state.has_fact_data else None
+            refresh_fact_views(self.layout.root)
+        if not cancelled:
+            tracker.update(
+                1.0,
+                tables_complete=len(GENERATED_TABLES),
+                message="done",
+                rows_written=sum(appender.rows.values()),
+                force=True,
+            )
+        through = appender.committed_through
         return GenerationResult(
-            rows={k: v for k, v in writer.rows.items() if k in GENERATED_TABLES},
-            start=run_start,
-            end=end_ts,
+            rows={k: v for k, v in appender.rows.items() if k in GENERATED_TABLES},
+            start=datetime.combine(first, datetime.min.time()),
+            end=end_of(through) if through else None,
             seconds=time.monotonic() - began,
             cancelled=cancelled,
             message="cancelled; committed data is intact" if cancelled else "",
-            files=[str(Path(p)) for p in writer.committed_files],
-        )
-
-    def _refresh_views(self, tracker: ProgressTracker, writer: FactWriter) -> None:
-        refresh_fact_views(self.layout.root)
-        tracker.update(
-            1.0,
-            tables_complete=len(GENERATED_TABLES),
-            message="done",
-            rows_written=sum(writer.rows.values()),
-            force=True,
+            files=[str(p) for p in appender.writer.committed_files],
         )

@@ -34,7 +34,9 @@ def _run_days(ctx: FactContext, store: int, first: date, days: int) -> list[Stor
     return out
 
 
-@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(day=DAYS, store=st.integers(0, 7))
 def test_receipt_money_balances_to_the_cent(ctx: FactContext, day: date, store: int) -> None:
     days = _run_days(ctx, store, day, 16)  # long enough for returns to come back
@@ -98,7 +100,9 @@ def _per_hour(table: pa.Table, value: Callable[[pa.Table], pa.Table]) -> dict[in
     return dict(zip(grouped["h"].to_pylist(), grouped["v"].to_pylist(), strict=True))
 
 
-@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(day=DAYS, store=st.integers(0, 7))
 def test_foot_traffic_covers_devices_covers_receipts_every_hour(
     ctx: FactContext, day: date, store: int
@@ -112,9 +116,11 @@ def test_foot_traffic_covers_devices_covers_receipts_every_hour(
     )
     devices = _per_hour(
         result.tables["fact_ble_pings"],
-        lambda t: t.group_by("h")
-        .aggregate([("CustomerBLEId", "count_distinct")])
-        .rename_columns(["h", "v"]),
+        lambda t: (
+            t.group_by("h")
+            .aggregate([("CustomerBLEId", "count_distinct")])
+            .rename_columns(["h", "v"])
+        ),
     )
     receipts = _per_hour(
         result.tables["fact_receipts"],

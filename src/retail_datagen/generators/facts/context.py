@@ -20,6 +20,7 @@ from retail_datagen.money import TAXABILITY_FACTOR, decimal_to_cents
 
 __all__ = ["FactContext", "build_context"]
 
+
 def _col(table: pa.Table, name: str) -> np.ndarray:
     return np.asarray(table.column(name).to_numpy(zero_copy_only=False))
 

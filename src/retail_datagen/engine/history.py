@@ -1,0 +1,150 @@
+"""The generated history of a data folder, and the one way to append days to it.
+
+Both historical runs and the streamer append whole days through :class:`HistoryAppender`, which
+writes period files under temporary names and commits — files, then carried state, then the
+state file — at every period boundary and at the end, so the history is always consistent and
+the next run (or the streamer) continues exactly after it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Literal
+
+import pyarrow as pa
+
+from retail_datagen.engine.carry import load_carry, save_carry
+from retail_datagen.errors import DataStateError, UserError
+from retail_datagen.generators.generation_state import GenerationState, GenerationStateManager
+from retail_datagen.storage.duckdb_store import load_dimensions
+from retail_datagen.storage.fact_writer import FactWriter, discard_uncommitted
+from retail_datagen.storage.layout import DataLayout
+
+__all__ = ["END_OF_DAY", "History", "HistoryAppender", "end_of"]
+
+END_OF_DAY = timedelta(days=1, microseconds=-1)
+
+
+def end_of(day: date) -> datetime:
+    """The last microsecond of ``day`` (what ``last_generated_timestamp`` records)."""
+    return datetime.combine(day, datetime.min.time()) + END_OF_DAY
+
+
+@dataclass
+class History:
+    layout: DataLayout
+    manager: GenerationStateManager
+    state: GenerationState
+    output_format: str
+    csv_daily: bool
+
+    @classmethod
+    def open(
+        cls, data_dir: str, output_format: str | None = None, csv_daily: bool | None = None
+    ) -> History:
+        """The folder's history; a format different from the stored facts' is refused."""
+        layout = DataLayout.of(data_dir)
+        manager = GenerationStateManager(layout.root)
+        state = manager.load()
+        has_facts = state.has_fact_data and state.last_generated_timestamp is not None
+        fmt = output_format or (state.output_format if has_facts else "parquet")
+        daily = csv_daily if csv_daily is not None else (state.csv_daily if has_facts else False)
+        if fmt not in ("parquet", "csv"):
+            raise UserError(f"format = {fmt!r}: use parquet or csv")
+        if has_facts and (state.output_format != fmt or state.csv_daily != daily):
+            stored = "daily CSV" if state.csv_daily else state.output_format
+            raise DataStateError(
+                f"the existing facts are {stored}; continue in that format, or convert them with"
+                " `retail-datagen export`, or clear the facts first"
+            )
+        return cls(layout, manager, state, fmt, daily)
+
+    @property
+    def last_generated(self) -> datetime | None:
+        return self.state.last_generated_timestamp if self.state.has_fact_data else None
+
+    @property
+    def last_day(self) -> date | None:
+        last = self.last_generated
+        return last.date() if last else None
+
+    def first_day_of_dataset(self, run_first: date) -> date:
+        """The dataset's first day: the stored start, or this run's first day."""
+        if self.last_generated is not None and self.state.historical_start_date is not None:
+            return self.state.historical_start_date.date()
+        return run_first
+
+    def dimensions(self) -> dict[str, pa.Table]:
+        return load_dimensions(self.layout.root)
+
+    def carry(self) -> dict[int, pa.Table]:
+        """The state carried out of the last generated day (empty before any facts)."""
+        last = self.last_day
+        return load_carry(self.layout, last) if last else {}
+
+    def appender(
+        self, run_first: date, mode: Literal["historical", "realtime"] = "historical"
+    ) -> HistoryAppender:
+        return HistoryAppender(self, run_first, mode)
+
+
+class HistoryAppender:
+    """Appends consecutive whole days to the history, committing at period boundaries."""
+
+    def __init__(
+        self, history: History, run_first: date, mode: Literal["historical", "realtime"]
+    ) -> None:
+        last = history.last_day
+        if last is not None and run_first != last + timedelta(days=1):
+            raise DataStateError(
+                f"facts exist through {last.isoformat()}; appending must continue on "
+                f"{(last + timedelta(days=1)).isoformat()}"
+            )
+        self.history = history
+        self.mode = mode
+        self.run_start = datetime.combine(run_first, datetime.min.time())
+        discard_uncommitted(history.layout, last)
+        self.writer = FactWriter(
+            history.layout, history.output_format, history.csv_daily, history.last_generated
+        )
+        self.carry: dict[int, pa.Table] = history.carry()
+        self.committed_through: date | None = last
+        self._next = run_first
+
+    def add(self, day: date, tables: Mapping[str, pa.Table], carry: Mapping[int, pa.Table]) -> None:
+        """Add (part of) a day's tables; ``carry`` holds state carried out of that day."""
+        if day != self._next and day != self._next - timedelta(days=1):
+            raise ValueError(f"days must be appended in order: expected {self._next}, got {day}")
+        if day == self._next:
+            if self.writer.current_period not in (None, self.writer.period_of(day)):
+                self.commit(day - timedelta(days=1))
+            self._next = day + timedelta(days=1)
+        self.writer.add(day, tables)
+        self.carry.update(carry)
+
+    def commit(self, through: date) -> None:
+        """Make everything up to the end of ``through`` durable and visible."""
+        self.writer.close_period()
+        save_carry(self.history.layout, self.carry, through)
+        manager = self.history.manager
+        if self.mode == "historical":
+            manager.mark_historical_run(end_of(through), self.run_start)
+        else:
+            manager.update(
+                last_generated_timestamp=end_of(through),
+                historical_start_date=self.history.state.historical_start_date or self.run_start,
+                has_fact_data=True,
+                last_realtime_run=datetime.now(),
+            )
+        manager.update(output_format=self.history.output_format, csv_daily=self.history.csv_daily)
+        self.committed_through = through
+
+    def abort(self) -> None:
+        """Drop whatever is not committed; committed days stay."""
+        self.writer.abort()
+
+    @property
+    def rows(self) -> dict[str, int]:
+        return self.writer.rows
