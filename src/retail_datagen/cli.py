@@ -570,9 +570,13 @@ def clear(
         _stdout().print(f"removed {path}")
 
 
-# ---------------------------------------------------------------- later: serve, stream
-# The web UI (`serve`) and live streaming (`stream`) commands are added here by their modules,
-# following the same pattern: --config/--data-dir options, @_cli_errors, lazy imports.
+# ---------------------------------------------------------------- serve, stream
+# The web UI (`serve`) and live streaming (`stream`) commands live in their own modules, which
+# use the shared options and error handling above and register themselves on ``app``.
+from retail_datagen import cli_serve, cli_stream  # noqa: E402
+
+cli_serve.register(app)
+cli_stream.register(app)
 
 
 def main() -> None:
