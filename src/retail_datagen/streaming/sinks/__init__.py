@@ -1,0 +1,1 @@
+"""Event destinations behind one small interface (``base.Sink``)."""

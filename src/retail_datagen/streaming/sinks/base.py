@@ -1,0 +1,31 @@
+"""The sink interface: where events go. One small protocol; every destination implements it."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol
+
+from retail_datagen.streaming.event import Event
+
+__all__ = ["Sink", "SinkError"]
+
+
+class SinkError(Exception):
+    """A send failed; ``retriable`` says whether trying again may succeed."""
+
+    def __init__(self, message: str, *, retriable: bool = True) -> None:
+        super().__init__(message)
+        self.retriable = retriable
+
+
+class Sink(Protocol):
+    """An event destination. ``send`` returns only when every event of the batch is
+    acknowledged, and raises :class:`SinkError` otherwise (nothing is silently dropped)."""
+
+    name: str  # for logs and statistics, secrets redacted (e.g. "kafka://127.0.0.1:9092/t")
+
+    async def open(self) -> None: ...
+
+    async def send(self, batch: Sequence[Event]) -> None: ...
+
+    async def close(self) -> None: ...
