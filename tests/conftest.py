@@ -275,6 +275,8 @@ def _default(table: Table, column: str, i: int, start: datetime) -> Any:
         return False
     if kind is Kind.STRING:
         return f"{column}-{i}"
+    if kind is Kind.CATEGORY:
+        return column.upper()
     if kind is Kind.DATE:
         return start.date()
     if kind is Kind.TIMESTAMP:

@@ -1,56 +1,116 @@
-"""State carried from one run to the next: each store's pending returns after the last day.
+"""State carried from one run to the next: every region's stock, velocity and pending returns.
 
-One file per committed day (``engine_state/pending_returns_<day>.parquet``); the newest two are
-kept, so a crash between writing the carried state and the state file still finds the state's
-day. Later issues add stock and shipments here.
+Two files per committed day (``engine_state/onhand_<day>.parquet`` and
+``pending_returns_<day>.parquet``); the newest two days are kept, so a crash between writing
+the carried state and the state file still finds the state's day.
 """
 
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from retail_datagen.errors import DataStateError
+from retail_datagen.generators.facts.region_day import RegionCarry
 from retail_datagen.generators.facts.returns import PENDING_SCHEMA
 from retail_datagen.storage.atomic import write_parquet_atomic
 from retail_datagen.storage.layout import DataLayout
 
 __all__ = ["load_carry", "save_carry"]
 
-_PREFIX = "pending_returns_"
+_KINDS = ("onhand", "pending_returns")
 _KEEP = 2
+STORE, DC = 0, 1
 
 
-def save_carry(layout: DataLayout, carry: dict[int, pa.Table], through: date) -> None:
-    """Write every store's carried state as of the end of ``through``."""
+def _onhand_table(carry: dict[int, RegionCarry]) -> pa.Table:
+    parts = []
+    for region, state in sorted(carry.items()):
+        k, products = state.store_onhand.shape
+        nodes = np.concatenate([np.repeat(np.arange(k), products), np.zeros(products, np.int64)])
+        parts.append(
+            pa.table(
+                {
+                    "Region": pa.array(np.full(nodes.size, region, np.int32)),
+                    "Kind": pa.array(
+                        np.r_[np.full(k * products, STORE), np.full(products, DC)].astype(np.int8)
+                    ),
+                    "Node": pa.array(nodes.astype(np.int32)),
+                    "OnHand": pa.array(
+                        np.r_[state.store_onhand.ravel(), state.dc_onhand].astype(np.int32)
+                    ),
+                    "Velocity": pa.array(
+                        np.r_[state.store_velocity.ravel(), state.dc_velocity].astype(np.float32)
+                    ),
+                }
+            )
+        )
+    return pa.concat_tables(parts) if parts else pa.table({})
+
+
+def _pending_table(carry: dict[int, RegionCarry]) -> pa.Table:
+    schema = PENDING_SCHEMA.append(pa.field("Region", pa.int32())).append(
+        pa.field("Store", pa.int32())
+    )
     parts = [
-        table.append_column("Partition", pa.array([partition] * table.num_rows, pa.int32()))
-        for partition, table in sorted(carry.items())
+        table.append_column(
+            "Region", pa.array(np.full(table.num_rows, region, np.int32))
+        ).append_column("Store", pa.array(np.full(table.num_rows, store, np.int32)))
+        for region, state in sorted(carry.items())
+        for store, table in sorted(state.pending.items())
     ]
-    schema = PENDING_SCHEMA.append(pa.field("Partition", pa.int32()))
-    data = pa.concat_tables(parts) if parts else schema.empty_table()
+    return pa.concat_tables(parts).cast(schema) if parts else schema.empty_table()
+
+
+def save_carry(layout: DataLayout, carry: dict[int, RegionCarry], through: date) -> None:
+    """Write every region's carried state as of the end of ``through``."""
     layout.engine_state_dir.mkdir(parents=True, exist_ok=True)
-    write_parquet_atomic(data, layout.engine_state_dir / f"{_PREFIX}{through.isoformat()}.parquet")
-    files = sorted(layout.engine_state_dir.glob(f"{_PREFIX}*.parquet"))
-    for old in files[:-_KEEP]:
-        old.unlink()
+    write_parquet_atomic(_onhand_table(carry), _file(layout, "onhand", through))
+    write_parquet_atomic(_pending_table(carry), _file(layout, "pending_returns", through))
+    for kind in _KINDS:
+        for old in sorted(layout.engine_state_dir.glob(f"{kind}_*.parquet"))[:-_KEEP]:
+            old.unlink()
 
 
-def load_carry(layout: DataLayout, through: date) -> dict[int, pa.Table]:
+def _file(layout: DataLayout, kind: str, through: date) -> Path:
+    return layout.engine_state_dir / f"{kind}_{through.isoformat()}.parquet"
+
+
+def load_carry(layout: DataLayout, through: date) -> dict[int, RegionCarry]:
     """The carried state at the end of ``through`` (the last committed day)."""
-    path = layout.engine_state_dir / f"{_PREFIX}{through.isoformat()}.parquet"
-    if not path.exists():
+    onhand_path, pending_path = (_file(layout, k, through) for k in _KINDS)
+    if not onhand_path.exists() or not pending_path.exists():
         raise DataStateError(
             f"the carried simulation state for {through.isoformat()} is missing from "
             f"{layout.engine_state_dir}; run `retail-datagen clear --yes` and generate again"
         )
-    data = pq.read_table(path)
-    partitions = data.column("Partition")
-    out: dict[int, pa.Table] = {}
-    for partition in pc.unique(partitions).to_pylist():
-        rows = data.filter(pc.equal(partitions, partition)).drop_columns(["Partition"])
-        out[int(partition)] = rows.cast(PENDING_SCHEMA)
+    onhand = pq.read_table(onhand_path)
+    pending = pq.read_table(pending_path)
+    out: dict[int, RegionCarry] = {}
+    regions = pc.unique(onhand["Region"]).to_pylist() if onhand.num_rows else []
+    for region in regions:
+        rows = onhand.filter(pc.equal(onhand["Region"], region))
+        kind = rows["Kind"].to_numpy()
+        qty, velocity = rows["OnHand"].to_numpy(), rows["Velocity"].to_numpy()
+        store_rows = kind == STORE
+        k = int(rows["Node"].to_numpy()[store_rows].max()) + 1 if store_rows.any() else 0
+        mine = pending.filter(pc.equal(pending["Region"], region))
+        stores = pc.unique(mine["Store"]).to_pylist()
+        out[int(region)] = RegionCarry(
+            store_onhand=qty[store_rows].reshape(k, -1).astype(np.int32),
+            store_velocity=velocity[store_rows].reshape(k, -1).astype(np.float32),
+            dc_onhand=qty[~store_rows].astype(np.int32),
+            dc_velocity=velocity[~store_rows].astype(np.float32),
+            pending={
+                int(s): mine.filter(pc.equal(mine["Store"], s))
+                .drop_columns(["Region", "Store"])
+                .cast(PENDING_SCHEMA)
+                for s in stores
+            },
+        )
     return out

@@ -11,12 +11,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Literal
+from typing import Any, Literal
 
 import pyarrow as pa
 
 from retail_datagen.engine.carry import load_carry, save_carry
 from retail_datagen.errors import DataStateError, UserError
+from retail_datagen.generators.facts.region_day import RegionCarry
 from retail_datagen.generators.generation_state import GenerationState, GenerationStateManager
 from retail_datagen.storage.duckdb_store import load_dimensions
 from retail_datagen.storage.fact_writer import FactWriter, discard_uncommitted
@@ -79,7 +80,15 @@ class History:
     def dimensions(self) -> dict[str, pa.Table]:
         return load_dimensions(self.layout.root)
 
-    def carry(self) -> dict[int, pa.Table]:
+    def disruptions(self) -> list[Any]:
+        """Supply-chain disruptions stored with the data folder (they shape generated days)."""
+        try:
+            from retail_datagen.disruptions import load_disruptions
+        except ImportError:  # the disruption service is optional
+            return []
+        return list(load_disruptions(self.layout.root))
+
+    def carry(self) -> dict[int, RegionCarry]:
         """The state carried out of the last generated day (empty before any facts)."""
         last = self.last_day
         return load_carry(self.layout, last) if last else {}
@@ -109,11 +118,13 @@ class HistoryAppender:
         self.writer = FactWriter(
             history.layout, history.output_format, history.csv_daily, history.last_generated
         )
-        self.carry: dict[int, pa.Table] = history.carry()
+        self.carry: dict[int, RegionCarry] = history.carry()
         self.committed_through: date | None = last
         self._next = run_first
 
-    def add(self, day: date, tables: Mapping[str, pa.Table], carry: Mapping[int, pa.Table]) -> None:
+    def add(
+        self, day: date, tables: Mapping[str, pa.Table], carry: Mapping[int, RegionCarry]
+    ) -> None:
         """Add (part of) a day's tables; ``carry`` holds state carried out of that day."""
         if day != self._next and day != self._next - timedelta(days=1):
             raise ValueError(f"days must be appended in order: expected {self._next}, got {day}")

@@ -12,14 +12,15 @@ import multiprocessing
 import os
 import shutil
 import tempfile
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from datetime import date, timedelta
+from typing import Any
 
 import pyarrow as pa
 
 from retail_datagen.config.models import RetailConfig
-from retail_datagen.engine.partitions import NETWORK, Unit, UnitResult, run_unit
+from retail_datagen.engine.partitions import NETWORK, RegionCarry, Unit, UnitResult, run_unit
 from retail_datagen.generators.facts.context import FactContext, build_context
 
 __all__ = ["Cancelled", "LocalEngine"]
@@ -34,12 +35,18 @@ class Cancelled(Exception):
     """Raised when the caller asked to stop; delivered results stay valid."""
 
 
-def _init_worker(config_json: str, dims: Mapping[str, pa.Table], history_start: date) -> None:
+def _init_worker(
+    config_json: str,
+    dims: Mapping[str, pa.Table],
+    history_start: date,
+    disruptions: Sequence[Any],
+) -> None:
     global _WORKER_CTX
-    _WORKER_CTX = build_context(RetailConfig.from_json(config_json), dims, history_start)
+    config = RetailConfig.from_json(config_json)
+    _WORKER_CTX = build_context(config, dims, history_start, disruptions)
 
 
-def _run_in_worker(unit: Unit, carry: pa.Table | None, spool: str) -> UnitResult:
+def _run_in_worker(unit: Unit, carry: RegionCarry | None, spool: str) -> UnitResult:
     """Compute a unit and hand its tables over as Arrow IPC files in ``spool``.
 
     Shipping tens of megabytes through a pipe (pickle, copy, unpickle) costs the parent more
@@ -50,7 +57,8 @@ def _run_in_worker(unit: Unit, carry: pa.Table | None, spool: str) -> UnitResult
     paths: dict[str, str] = {}
     for name, table in result.tables.items():
         path = os.path.join(spool, f"{unit.day.toordinal()}_{unit.partition}_{name}.arrow")
-        with pa.OSFile(path, "wb") as sink, pa.ipc.new_file(sink, table.schema) as writer:
+        # the stream format (unlike the file format) allows a dictionary per batch
+        with pa.OSFile(path, "wb") as sink, pa.ipc.new_stream(sink, table.schema) as writer:
             writer.write_table(table)
         paths[name] = path
     return UnitResult(unit, {}, result.carry, spooled=paths)
@@ -60,7 +68,7 @@ def _unspool(result: UnitResult) -> UnitResult:
     """Map a worker's spooled tables (zero-copy) and remove the files (the mapping stays)."""
     tables: dict[str, pa.Table] = {}
     for name, path in result.spooled.items():
-        tables[name] = pa.ipc.open_file(pa.memory_map(path)).read_all()
+        tables[name] = pa.ipc.open_stream(pa.memory_map(path)).read_all()
         os.unlink(path)
     return UnitResult(result.unit, tables, result.carry)
 
@@ -80,18 +88,19 @@ class LocalEngine:
         config: RetailConfig,
         dims: Mapping[str, pa.Table],
         units: list[Unit],
-        carry: dict[int, pa.Table],
+        carry: dict[int, RegionCarry],
         deliver: Callable[[UnitResult], None],
         cancelled: Callable[[], bool] = lambda: False,
         history_start: date | None = None,
+        disruptions: Sequence[Any] = (),
     ) -> None:
-        """Compute ``units`` and deliver each result in list order; ``carry`` seeds store state.
+        """Compute ``units`` and deliver each result in list order; ``carry`` seeds region state.
 
         ``history_start`` is the dataset's first day (see :func:`build_context`).
         """
         start = history_start or config.historical.start_date
         if self.workers == 1 or len(units) <= 1:
-            ctx = build_context(config, dims, start)
+            ctx = build_context(config, dims, start, disruptions)
             state = dict(carry)
             for unit in units:
                 if cancelled():
@@ -101,20 +110,21 @@ class LocalEngine:
                     state[unit.partition] = result.carry
                 deliver(result)
             return
-        self._run_parallel(config, dims, units, carry, deliver, cancelled, start)
+        self._run_parallel(config, dims, units, carry, deliver, cancelled, start, disruptions)
 
     def _run_parallel(
         self,
         config: RetailConfig,
         dims: Mapping[str, pa.Table],
         units: list[Unit],
-        carry: dict[int, pa.Table],
+        carry: dict[int, RegionCarry],
         deliver: Callable[[UnitResult], None],
         cancelled: Callable[[], bool],
         history_start: date,
+        disruptions: Sequence[Any],
     ) -> None:
         first_day = units[0].day
-        latest = dict(carry)  # carry after the last *completed* day of each store
+        latest = dict(carry)  # carry after the last *completed* day of each region
         done_through: dict[int, object] = {}
         limit = IN_FLIGHT_PER_WORKER * self.workers
         futures: dict[Future[UnitResult], int] = {}
@@ -126,7 +136,7 @@ class LocalEngine:
             self.workers,
             mp_context=context,
             initializer=_init_worker,
-            initargs=(config.model_dump_json(), dict(dims), history_start),
+            initargs=(config.model_dump_json(), dict(dims), history_start, tuple(disruptions)),
         ) as pool:
             try:
                 while next_deliver < len(units):

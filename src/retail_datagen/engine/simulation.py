@@ -6,13 +6,14 @@ so events streamed for a period carry the same ids and money as the batch rows.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import date
+from typing import Any
 
 import pyarrow as pa
 
 from retail_datagen.config.models import RetailConfig
-from retail_datagen.engine.partitions import canonical_units, run_unit
+from retail_datagen.engine.partitions import RegionCarry, canonical_units, run_unit
 from retail_datagen.generators.facts.context import FactContext, build_context
 
 __all__ = ["Simulation"]
@@ -20,17 +21,21 @@ __all__ = ["Simulation"]
 
 class Simulation:
     def __init__(
-        self, config: RetailConfig, dims: Mapping[str, pa.Table], history_start: date
+        self,
+        config: RetailConfig,
+        dims: Mapping[str, pa.Table],
+        history_start: date,
+        disruptions: Sequence[Any] = (),
     ) -> None:
-        self.ctx: FactContext = build_context(config, dims, history_start)
+        self.ctx: FactContext = build_context(config, dims, history_start, disruptions)
 
     def run_day(
-        self, day: date, carry: Mapping[int, pa.Table]
-    ) -> tuple[dict[str, pa.Table], dict[int, pa.Table]]:
+        self, day: date, carry: Mapping[int, RegionCarry]
+    ) -> tuple[dict[str, pa.Table], dict[int, RegionCarry]]:
         """Every fact row of ``day`` by table, and the state carried out of the day."""
         parts: dict[str, list[pa.Table]] = {}
         state = dict(carry)
-        for unit in canonical_units([day], self.ctx.n_stores):
+        for unit in canonical_units([day], self.ctx.supply.n_regions):
             result = run_unit(self.ctx, unit, state.get(unit.partition))
             for name, table in result.tables.items():
                 parts.setdefault(name, []).append(table)

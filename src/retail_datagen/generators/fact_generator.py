@@ -121,7 +121,7 @@ class FactDataGenerator:
         dims = history.dimensions()
         appender = history.appender(first)
         days = [first + timedelta(days=i) for i in range((last - first).days + 1)]
-        units = canonical_units(days, dims["dim_stores"].num_rows)
+        units = canonical_units(days, dims["dim_distribution_centers"].num_rows)
         tracker = ProgressTracker(self.progress, len(GENERATED_TABLES))
         delivered = 0
 
@@ -148,6 +148,7 @@ class FactDataGenerator:
                 deliver,
                 self.cancel_event.is_set,
                 history.first_day_of_dataset(first),
+                history.disruptions(),
             )
             appender.commit(last)
         except Cancelled:

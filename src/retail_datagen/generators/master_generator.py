@@ -94,7 +94,9 @@ def build_dimensions(
             t["dim_distribution_centers"],
             d.tax_rates(),
         ),
-        "dim_trucks": lambda t: generate_trucks(config, t["dim_distribution_centers"]),
+        "dim_trucks": lambda t: generate_trucks(
+            config, t["dim_distribution_centers"], t["dim_stores"]
+        ),
         "dim_customers": lambda t: generate_customers(
             config, t["dim_stores"], d.first_names(), d.last_names()
         ),

@@ -22,6 +22,7 @@ class Kind(StrEnum):
     FLOAT64 = "float64"
     BOOL = "bool"
     STRING = "string"
+    CATEGORY = "category"  # a string from a small vocabulary, dictionary-encoded in Arrow
     DATE = "date"
     TIMESTAMP = "timestamp"  # microseconds, local store time, no zone
     MONEY = "money"  # DECIMAL(12,2)
@@ -42,6 +43,7 @@ _ARROW: dict[Kind, pa.DataType] = {
     Kind.FLOAT64: pa.float64(),
     Kind.BOOL: pa.bool_(),
     Kind.STRING: pa.string(),
+    Kind.CATEGORY: pa.dictionary(pa.int32(), pa.string()),
     Kind.DATE: pa.date32(),
     Kind.TIMESTAMP: pa.timestamp("us"),
     Kind.MONEY: pa.decimal128(12, 2),
@@ -54,6 +56,7 @@ _DUCKDB: dict[Kind, str] = {
     Kind.FLOAT64: "DOUBLE",
     Kind.BOOL: "BOOLEAN",
     Kind.STRING: "VARCHAR",
+    Kind.CATEGORY: "VARCHAR",
     Kind.DATE: "DATE",
     Kind.TIMESTAMP: "TIMESTAMP",
     Kind.MONEY: "DECIMAL(12,2)",

@@ -145,6 +145,25 @@ def test_dc_fleet_is_dealt_round_robin_and_supplier_trucks_have_no_dc() -> None:
     assert {t["Capacity"] for t in trucks} == {config.volume.truck_capacity}
 
 
+def test_dc_fleet_follows_the_traffic_each_dc_serves() -> None:
+    config = RetailConfig.from_mapping(
+        {"volume": {"dcs": 3, "refrigerated_trucks": 6, "non_refrigerated_trucks": 12}}
+    )
+    dcs = pa.table({"ID": pa.array([1, 2, 3], pa.int32())})
+    stores = pa.table(
+        {
+            "DCID": pa.array([1, 1, 1, 1, 2, 3], pa.int32()),
+            "TrafficMultiplier": pa.array([1.0, 1.0, 2.5, 1.0, 0.5, 1.0]),
+        }
+    )
+    fleet = [t for t in generate_trucks(config, dcs, stores).to_pylist() if t["TruckType"] == "DC"]
+    per_dc = Counter(t["DCID"] for t in fleet)
+    assert per_dc[1] > per_dc[3] >= per_dc[2] >= 2  # busiest DC most, every DC both kinds
+    for dc in (1, 2, 3):
+        kinds = {t["Refrigeration"] for t in fleet if t["DCID"] == dc}
+        assert kinds == {True, False}
+
+
 def test_plates_are_unique_and_realistic() -> None:
     config = RetailConfig.from_mapping(
         {"volume": {"refrigerated_trucks": 20_000, "supplier_non_refrigerated_trucks": 20_000}}

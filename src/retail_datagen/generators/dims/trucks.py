@@ -1,8 +1,9 @@
 """dim_trucks: the DC fleet (assigned to DCs) and the supplier fleet (no DC, DCID NULL).
 
-DC trucks are dealt to DCs round-robin, refrigerated ones first and the dry fleet continuing
-where they stopped, so every DC gets a truck (and a refrigerated one) whenever the counts allow
-and fleet sizes differ by at most one. Plates are unique by construction: each truck takes a
+DC trucks go where the work is: each DC gets one truck of a kind (refrigerated, dry) when the
+counts allow, and the rest in proportion to the traffic of the stores it serves (largest
+remainder), so a DC serving many busy stores is not starved of trucks. Without stores the
+fleet is dealt round-robin. Plates are unique by construction: each truck takes a
 distinct code from a keyed permutation of the plate space of two common US styles.
 """
 
@@ -14,6 +15,7 @@ import pyarrow.compute as pc
 
 from retail_datagen import schema
 from retail_datagen.config.models import RetailConfig
+from retail_datagen.generators.dims.allocation import largest_remainder
 from retail_datagen.generators.dims.identifiers import keyed_permutation, letters_and_digits
 from retail_datagen.schema.tables import DIM_TRUCKS
 
@@ -28,7 +30,20 @@ _PLATE_RADICES = (26**3, 19_000)  # a x b = the size of both styles together
 assert _PLATE_RADICES[0] * _PLATE_RADICES[1] == sum(size for _, size in PLATE_STYLES)
 
 
-def generate_trucks(config: RetailConfig, distribution_centers: pa.Table) -> pa.Table:
+def _deal(count: int, weights: np.ndarray, held: np.ndarray) -> np.ndarray:
+    """Truck counts per DC: one each while they last (DCs holding no truck yet first, then the
+    busiest), the rest in proportion to the weights."""
+    n = weights.size
+    if count < n:
+        out = np.zeros(n, np.int64)
+        out[np.lexsort((-weights, held > 0))[:count]] = 1
+        return out
+    return np.ones(n, np.int64) + largest_remainder(weights, count - n)
+
+
+def generate_trucks(
+    config: RetailConfig, distribution_centers: pa.Table, stores: pa.Table | None = None
+) -> pa.Table:
     """DC fleet first (IDs 1..F, TruckType DC), then the supplier fleet (TruckType SUPPLIER)."""
     v = config.volume
     dc_ids = distribution_centers.column("ID").to_numpy()
@@ -42,7 +57,16 @@ def generate_trucks(config: RetailConfig, distribution_centers: pa.Table) -> pa.
     )
     fleet = v.refrigerated_trucks + v.non_refrigerated_trucks
     n = refrigerated.size
-    home_dc = dc_ids[np.arange(fleet) % dc_ids.size]
+    if stores is None:
+        home_dc = dc_ids[np.arange(fleet) % dc_ids.size]
+    else:
+        served = np.searchsorted(dc_ids, stores.column("DCID").to_numpy())
+        weight = np.bincount(
+            served, stores.column("TrafficMultiplier").to_numpy(), dc_ids.size
+        ) + 1e-9
+        cold = _deal(v.refrigerated_trucks, weight, np.zeros(dc_ids.size, np.int64))
+        dry = _deal(v.non_refrigerated_trucks, weight, cold)
+        home_dc = np.concatenate([np.repeat(dc_ids, cold), np.repeat(dc_ids, dry)])
     table = pa.table(
         {
             "ID": pa.array(np.arange(1, n + 1), pa.int32()),

@@ -15,7 +15,13 @@ from retail_datagen import calendar
 from retail_datagen.generators.facts import behaviour as B
 from retail_datagen.generators.facts.context import FactContext
 
-__all__ = ["basket_line_counts", "line_quantities", "product_probabilities", "sample_products"]
+__all__ = [
+    "basket_line_counts",
+    "expected_daily_units",
+    "line_quantities",
+    "product_probabilities",
+    "sample_products",
+]
 
 _TRIP_MEANS = np.array([(lo + hi) / 2 for lo, hi in B.TRIP_ITEMS])
 _SEGMENT_SHARES = np.array([0.35, 0.25, 0.20, 0.20])
@@ -106,4 +112,24 @@ def sample_products(
             product_probabilities(ctx, day, format_code, seg, B.MARKETING_PRICE_TILT * tilt)
         )
         out[sel] = np.minimum(np.searchsorted(cdf, u[sel] * cdf[-1], side="right"), cdf.size - 1)
+    return out
+
+
+def expected_daily_units(ctx: FactContext, stores: np.ndarray, day: date) -> np.ndarray:
+    """Units of each product a store sells on an ordinary day (stores × products).
+
+    The replenishment policy starts from this estimate and then follows actual sales.
+    """
+    scale = ctx.config.volume.items_per_ticket_mean / B.REFERENCE_ITEMS_PER_TICKET
+    mix: dict[int, np.ndarray] = {}
+    out = np.zeros((stores.size, ctx.product_id.size))
+    for k, store in enumerate(stores.tolist()):
+        fmt = int(ctx.store_format[store])
+        if fmt not in mix:
+            mix[fmt] = sum(
+                share * product_probabilities(ctx, day, fmt, segment)
+                for segment, share in enumerate(_SEGMENT_SHARES.tolist())
+            )
+        receipts = ctx.config.volume.customers_per_day * float(ctx.store_traffic[store])
+        out[k] = receipts * B.FORMAT_ITEMS_MEAN[fmt] * scale * mix[fmt]
     return out

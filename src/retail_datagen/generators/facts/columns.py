@@ -64,14 +64,16 @@ def trace_ids(table: str, partition: int, day: date, n: int, first: int = 0) -> 
 
 
 def lookup(vocabulary: tuple[str, ...] | pa.Array, codes: np.ndarray) -> pa.Array:
-    """Strings by integer code; negative codes become NULL."""
+    """Strings by integer code as a dictionary array (no copying); negative codes are NULL.
+
+    Category columns keep the dictionary (cheap to write, compact); string columns get it
+    decoded when the table is normalised to its declaration.
+    """
     vocab = vocabulary if isinstance(vocabulary, pa.Array) else pa.array(vocabulary, pa.string())
     codes = np.asarray(codes)
-    if codes.size and codes.min() < 0:
-        idx = pa.array(np.where(codes < 0, 0, codes).astype(np.int64), mask=codes < 0)
-    else:
-        idx = pa.array(codes.astype(np.int64))
-    return vocab.take(idx)
+    null = codes < 0 if codes.size and codes.min() < 0 else None
+    indices = pa.array(np.where(codes < 0, 0, codes).astype(np.int32), mask=null)
+    return pa.DictionaryArray.from_arrays(indices, vocab)
 
 
 def maybe_null(values: pa.Array, keep: np.ndarray) -> pa.Array:

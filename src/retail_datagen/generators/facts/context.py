@@ -6,9 +6,10 @@ derives from the configuration and the dimension tables, never from what has bee
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -16,6 +17,7 @@ import pyarrow as pa
 from retail_datagen.config.models import RetailConfig
 from retail_datagen.generators.dims.geo import haversine_miles
 from retail_datagen.generators.facts import behaviour as B
+from retail_datagen.generators.facts.supply import SupplyChain, build_supply_chain
 from retail_datagen.money import TAXABILITY_FACTOR, decimal_to_cents
 
 __all__ = ["FactContext", "build_context"]
@@ -78,6 +80,10 @@ class FactContext:
     dc_id: np.ndarray
     dc_rate_micros: np.ndarray  # tax rate of the store nearest to the DC (online orders)
     dc_index: Mapping[int, int]
+    supply: SupplyChain
+    disruptions: tuple[Any, ...] = ()  # retail_datagen.disruptions.Disruption, active or not
+    # per-context memo of derived data (e.g. a day's online plan); never copied by replace()
+    memo: dict[Any, Any] = field(default_factory=dict, init=False, compare=False, repr=False)
 
     @property
     def n_stores(self) -> int:
@@ -121,11 +127,15 @@ def _second_store(
 
 
 def build_context(
-    config: RetailConfig, dims: Mapping[str, pa.Table], history_start: date | None = None
+    config: RetailConfig,
+    dims: Mapping[str, pa.Table],
+    history_start: date | None = None,
+    disruptions: Sequence[Any] = (),
 ) -> FactContext:
     """Derive every array the fact generators need from the dimension tables.
 
-    ``history_start`` is the dataset's first day (default: ``historical.start_date``).
+    ``history_start`` is the dataset's first day (default: ``historical.start_date``);
+    ``disruptions`` are the supply-chain disruptions stored with the data folder.
     """
     stores = dims["dim_stores"].sort_by("ID")
     customers = dims["dim_customers"].sort_by("ID")
@@ -196,4 +206,14 @@ def build_context(
         dc_id=dc_id,
         dc_rate_micros=rate_micros[nearest_store].astype(np.int64),
         dc_index={int(d): i for i, d in enumerate(dc_id.tolist())},
+        supply=build_supply_chain(
+            config,
+            dims,
+            _col(stores, "DCID"),
+            s_lat,
+            s_lon,
+            cat_codes.astype(np.int64),
+            len(categories),
+        ),
+        disruptions=tuple(disruptions),
     )

@@ -7,6 +7,7 @@ cancelled gets one APPROVED payment equal to its Total from the shared payment b
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 
 import numpy as np
@@ -26,10 +27,9 @@ from retail_datagen.generators.facts.hours import next_open_us
 from retail_datagen.generators.facts.marketing import digital_seconds, digital_volume_factor
 from retail_datagen.generators.facts.payments import build_payments
 from retail_datagen.generators.facts.promotions import (
-    DISCOUNT_TYPES,
     PROMO_NAMES,
     apply_promotions,
-    promotion_rows,
+    promotions_table,
 )
 from retail_datagen.generators.facts.receipts import LineItems, price_lines
 from retail_datagen.ids import compose
@@ -39,10 +39,16 @@ from retail_datagen.schema import normalise
 from retail_datagen.schema.tables import (
     FACT_ONLINE_ORDER_LINES,
     FACT_ONLINE_ORDERS,
-    FACT_PROMOTIONS,
 )
 
-__all__ = ["ORDER_STATUSES", "generate_online_orders_day", "order_ids"]
+__all__ = [
+    "ORDER_STATUSES",
+    "OnlinePlan",
+    "generate_online_orders_day",
+    "online_orders_tables",
+    "order_ids",
+    "plan_online_orders",
+]
 
 ORDER_STATUSES = ("DELIVERED", "PICKED_UP", "CANCELLED")
 _DELIVERED, _PICKED_UP, _CANCELLED = 0, 1, 2
@@ -109,8 +115,53 @@ def _lifecycle(
     return picked, shipped, delivered
 
 
-def generate_online_orders_day(ctx: FactContext, day: date) -> dict[str, pa.Table]:
-    """fact_online_orders, fact_online_order_lines, fact_payments and fact_promotions of a day."""
+@dataclass(frozen=True)
+class OnlinePlan:
+    """A day's online orders as customers place them, before stock is checked."""
+
+    day: date
+    ids: pa.StringArray
+    seconds: np.ndarray
+    order_us: np.ndarray
+    customer: np.ndarray
+    segment: np.ndarray
+    home: np.ndarray  # home store index
+    mode: np.ndarray
+    region: np.ndarray  # DC index serving the home store (the fulfilling region)
+    node_id: np.ndarray
+    node_store: np.ndarray  # fulfilling store index, -1 for a DC
+    rate: np.ndarray
+    line_order: np.ndarray
+    product: np.ndarray
+    qty: np.ndarray
+    cancelled: np.ndarray
+    picked: np.ndarray
+    shipped: np.ndarray
+    delivered: np.ndarray
+    tender: np.ndarray
+    pay_s: np.ndarray
+
+    @property
+    def n(self) -> int:
+        return int(self.seconds.size)
+
+    @property
+    def from_dc(self) -> np.ndarray:
+        return self.mode == _SHIP_FROM_DC
+
+
+def plan_online_orders(ctx: FactContext, day: date) -> OnlinePlan:
+    """The day's orders (memoised on the context: every region of the day reads one plan)."""
+    key = ("online_plan", day.toordinal())
+    plan = ctx.memo.get(key)
+    if not isinstance(plan, OnlinePlan):
+        if len(ctx.memo) > 16:
+            ctx.memo.clear()
+        plan = ctx.memo[key] = _plan(ctx, day)
+    return plan
+
+
+def _plan(ctx: FactContext, day: date) -> OnlinePlan:
     ordinal = day.toordinal()
 
     def rng(aspect: str) -> np.random.Generator:  # one stream per aspect: columns stay apart
@@ -121,70 +172,131 @@ def generate_online_orders_day(ctx: FactContext, day: date) -> dict[str, pa.Tabl
     n = int(rng("count").poisson(volume * factor))
     seconds = np.sort(np.minimum(digital_seconds(rng("time"), n), _LAST_ORDER_S))
     order_us = day_start_us(day) + np.floor(seconds * US_PER_SECOND).astype(np.int64)
-    ids = order_ids(day, n)
 
-    # who, and where the order is fulfilled
     customer = rng("customer").integers(0, ctx.customer_id.size, n)
     segment = ctx.customer_segment[customer].astype(np.int64)
     home = ctx.customer_home[customer].astype(np.int64)
     mode = _choose(rng("fulfilment"), B.FULFILLMENT_P, n)
     from_dc = mode == _SHIP_FROM_DC
     dc = _dc_positions(ctx, ctx.store_dc[home])
-    node_id = np.where(from_dc, ctx.dc_id[dc], ctx.store_id[home])
-    rate = np.where(from_dc, ctx.dc_rate_micros[dc], ctx.store_rate_micros[home])
-    node_store = np.where(from_dc, -1, ctx.store_id[home]).astype(np.int64)
-
-    # lines, promotions and money (the in-store rules)
     lines_per_order = _choose(rng("lines"), B.ONLINE_LINE_COUNT_P, n) + B.ONLINE_LINES[0]
     line_order = np.repeat(np.arange(n), lines_per_order)
-    m = line_order.size
-    product = sample_products(ctx, day, rng("products"), _FORMAT, segment[line_order])
-    qty = line_quantities(rng("quantities"), m)
+    picked, shipped, delivered = _lifecycle(ctx, rng("lifecycle"), mode, home, order_us)
+    lo_s, hi_s = B.ONLINE_PAYMENT_DELAY_S
+    return OnlinePlan(
+        day=day,
+        ids=order_ids(day, n),
+        seconds=seconds,
+        order_us=order_us,
+        customer=customer,
+        segment=segment,
+        home=home,
+        mode=mode,
+        region=dc.astype(np.int64),
+        node_id=np.where(from_dc, ctx.dc_id[dc], ctx.store_id[home]),
+        node_store=np.where(from_dc, -1, home).astype(np.int64),
+        rate=np.where(from_dc, ctx.dc_rate_micros[dc], ctx.store_rate_micros[home]),
+        line_order=line_order,
+        product=sample_products(ctx, day, rng("products"), _FORMAT, segment[line_order]),
+        qty=line_quantities(rng("quantities"), line_order.size),
+        cancelled=rng("cancel").random(n) < B.ONLINE_CANCEL_RATE,
+        picked=picked,
+        shipped=shipped,
+        delivered=delivered,
+        tender=_ONLINE_TENDER_CODES[_choose(rng("tender"), B.ONLINE_TENDER_P, n)],
+        pay_s=seconds + lo_s + rng("payment_delay").random(n) * (hi_s - lo_s),
+    )
+
+
+def generate_online_orders_day(ctx: FactContext, day: date) -> dict[str, pa.Table]:
+    """All of a day's online orders with unlimited stock (every line as ordered)."""
+    plan = plan_online_orders(ctx, day)
+    return online_orders_tables(ctx, plan, np.arange(plan.n), plan.qty, partition=0)
+
+
+def online_orders_tables(
+    ctx: FactContext,
+    plan: OnlinePlan,
+    orders: np.ndarray,
+    line_qty: np.ndarray,
+    *,
+    partition: int,
+) -> dict[str, pa.Table]:
+    """Orders, lines, payments and promotions for ``orders`` (indices into the plan), with the
+    units each line got (``line_qty``, per plan line). A customer who finds nothing in stock
+    places no order; lines that got nothing are dropped. Orders the customer cancels keep
+    their lines as ordered (no payment, no lifecycle, no stock taken)."""
+    day = plan.day
+    ordinal = day.toordinal()
+
+    def rng(aspect: str) -> np.random.Generator:
+        return stream(ctx.seed, f"online.{aspect}", ordinal, partition)
+
+    got = np.bincount(plan.line_order, weights=line_qty > 0, minlength=plan.n) > 0
+    orders = orders[got[orders] | plan.cancelled[orders]]  # found nothing: never placed
+    selected = np.zeros(plan.n, dtype=bool)
+    selected[orders] = True
+    in_subset = selected[plan.line_order]
+    cancelled = plan.cancelled[orders]
+    n = orders.size
+    position = np.full(plan.n, -1, dtype=np.int64)
+    position[orders] = np.arange(n)
+    # cancelled orders keep their lines as ordered; the others keep the lines they got
+    order_cancelled = np.zeros(plan.n, dtype=bool)
+    order_cancelled[orders] = cancelled
+    keep_line = in_subset & (order_cancelled[plan.line_order] | (line_qty > 0))
+    lines_idx = np.flatnonzero(keep_line)
+    line_order = position[plan.line_order[lines_idx]]
+    product = plan.product[lines_idx]
+    qty = np.where(
+        order_cancelled[plan.line_order[lines_idx]], plan.qty[lines_idx], line_qty[lines_idx]
+    )
+    m = lines_idx.size
+    segment = plan.segment[orders]
     unit = ctx.product_price[product]
     promo = apply_promotions(ctx, day, rng("promotions"), line_order, product, qty, unit, segment)
     priced = price_lines(
         LineItems(line_order, product, qty, unit, promo.line_discount, promo.line_code),
-        rate[line_order],
+        plan.rate[orders][line_order],
         ctx.product_tax_factor[product],
         n,
     )
-
-    # lifecycle
-    cancelled = rng("cancel").random(n) < B.ONLINE_CANCEL_RATE
-    picked, shipped, delivered = _lifecycle(ctx, rng("lifecycle"), mode, home, order_us)
+    mode = plan.mode[orders]
+    from_dc = mode == _SHIP_FROM_DC
     status = np.where(cancelled, _CANCELLED, np.where(mode == _BOPIS, _PICKED_UP, _DELIVERED))
+    ids = plan.ids.take(pa.array(orders))
+    node_store = plan.node_store[orders]
+    store_ids = np.where(node_store >= 0, ctx.store_id[np.maximum(node_store, 0)], -1)
+    customer = plan.customer[orders]
 
-    # payment: one approved per order that is not cancelled, a few seconds after the order
-    tender = _ONLINE_TENDER_CODES[_choose(rng("tender"), B.ONLINE_TENDER_P, n)]
-    lo_s, hi_s = B.ONLINE_PAYMENT_DELAY_S
-    pay_s = seconds + lo_s + rng("payment_delay").random(n) * (hi_s - lo_s)
+    tender = plan.tender[orders].copy()
     paid = np.flatnonzero(~cancelled)
     payments, final_tender = build_payments(
         ctx,
         day,
         rng("payments"),
-        partition=0,
+        partition=partition,
         receipt_id=None,
         order_id=ids.take(pa.array(paid)),
-        store_id=node_store[paid],
+        store_id=store_ids[paid],
         customer_id=ctx.customer_id[customer[paid]],
         tender=tender[paid],
         amount_cents=priced.total[paid],
-        event_seconds=pay_s[paid],
+        event_seconds=plan.pay_s[orders][paid],
         allow_decline=np.ones(paid.size, dtype=bool),
     )
     tender[paid] = final_tender
 
-    event_ts = _ts(order_us)
-    orders = pa.table(
+    event_ts = _ts(plan.order_us[orders])
+    orders_table = pa.table(
         {
-            "TraceId": trace_ids("fact_online_orders", 0, day, n),
+            "TraceId": trace_ids("fact_online_orders", partition, day, n),
             "EventTS": event_ts,
             "OrderId": ids,
             "CustomerID": pa.array(ctx.customer_id[customer]),
             "FulfillmentMode": lookup(B.FULFILLMENT_MODES, mode),
             "NodeType": lookup(_NODE_TYPES, (~from_dc).astype(np.int64)),
-            "NodeID": pa.array(node_id.astype(np.int32)),
+            "NodeID": pa.array(plan.node_id[orders].astype(np.int32)),
             "ItemCount": pa.array(priced.items.astype(np.int32)),
             "Subtotal": cents_to_decimal(priced.subtotal),
             "Discount": cents_to_decimal(priced.discount),
@@ -192,20 +304,19 @@ def generate_online_orders_day(ctx: FactContext, day: date) -> dict[str, pa.Tabl
             "Total": cents_to_decimal(priced.total),
             "TenderType": lookup(B.TENDERS, tender),
             "Status": lookup(ORDER_STATUSES, status),
-            "PickedTS": _ts(picked, cancelled),
-            "ShippedTS": _ts(shipped, cancelled | (mode == _BOPIS)),
-            "DeliveredTS": _ts(delivered, cancelled),
+            "PickedTS": _ts(plan.picked[orders], cancelled),
+            "ShippedTS": _ts(plan.shipped[orders], cancelled | (mode == _BOPIS)),
+            "DeliveredTS": _ts(plan.delivered[orders], cancelled),
         }
     )
-
     line_take = pa.array(line_order)
-    starts = np.cumsum(lines_per_order) - lines_per_order
+    starts = np.searchsorted(line_order, line_order, side="left")
     lines = pa.table(
         {
-            "TraceId": trace_ids("fact_online_order_lines", 0, day, m),
+            "TraceId": trace_ids("fact_online_order_lines", partition, day, m),
             "EventTS": event_ts.take(line_take),
             "OrderId": ids.take(line_take),
-            "Line": pa.array((np.arange(m) - starts[line_order] + 1).astype(np.int32)),
+            "Line": pa.array((np.arange(m) - starts + 1).astype(np.int32)),
             "ProductID": pa.array(ctx.product_id[product]),
             "Qty": pa.array(qty.astype(np.int32)),
             "UnitPrice": cents_to_decimal(unit),
@@ -215,30 +326,20 @@ def generate_online_orders_day(ctx: FactContext, day: date) -> dict[str, pa.Tabl
             "Tax": cents_to_decimal(priced.tax),
         }
     )
-
-    rows = promotion_rows(promo, line_order)
-    basket = rows["basket"]
-    k = basket.size
-    promo_take = pa.array(basket)
-    promotions = pa.table(
-        {
-            "TraceId": trace_ids("fact_promotions", 0, day, k),
-            "EventTS": event_ts.take(promo_take),
-            "ReceiptId": pa.nulls(k, pa.string()),
-            "OrderId": ids.take(promo_take),
-            "StoreID": pa.array(
-                np.maximum(node_store[basket], 0).astype(np.int32), mask=node_store[basket] < 0
-            ),
-            "CustomerID": pa.array(ctx.customer_id[customer[basket]]),
-            "PromoCode": lookup(PROMO_NAMES, rows["code"]),
-            "DiscountType": lookup(DISCOUNT_TYPES, rows["kind"]),
-            "DiscountAmount": cents_to_decimal(rows["amount"]),
-            "ProductCount": pa.array(rows["count"].astype(np.int32)),
-        }
-    )
     return {
-        "fact_online_orders": normalise(FACT_ONLINE_ORDERS, orders),
+        "fact_online_orders": normalise(FACT_ONLINE_ORDERS, orders_table),
         "fact_online_order_lines": normalise(FACT_ONLINE_ORDER_LINES, lines),
         "fact_payments": payments,
-        "fact_promotions": normalise(FACT_PROMOTIONS, promotions),
+        "fact_promotions": promotions_table(
+            ctx,
+            day,
+            promo,
+            line_order,
+            partition=partition,
+            receipt_ids=None,
+            order_ids=ids,
+            store_id=store_ids,
+            customer=customer,
+            seconds=plan.seconds[orders],
+        ),
     }

@@ -6,7 +6,7 @@ state is the returns still pending, so consecutive days — in one run or severa
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 import numpy as np
@@ -28,7 +28,7 @@ from retail_datagen.generators.facts.columns import (
 )
 from retail_datagen.generators.facts.context import FactContext
 from retail_datagen.generators.facts.hours import open_window
-from retail_datagen.generators.facts.marketing import conversions_for_store_day
+from retail_datagen.generators.facts.marketing import Conversions, conversions_for_store_day
 from retail_datagen.generators.facts.payments import build_payments
 from retail_datagen.generators.facts.promotions import apply_promotions, promotions_table
 from retail_datagen.generators.facts.receipts import (
@@ -37,22 +37,81 @@ from retail_datagen.generators.facts.receipts import (
     receipt_ids,
     receipt_tables,
 )
-from retail_datagen.generators.facts.returns import schedule_returns, split_due
+from retail_datagen.generators.facts.returns import DueReturns, schedule_returns, split_due
 from retail_datagen.generators.facts.sensors import ble_pings, foot_traffic
-from retail_datagen.generators.facts.visits import VisitKind, build_visits, expected_receipts
+from retail_datagen.generators.facts.visits import (
+    VisitKind,
+    Visits,
+    build_visits,
+    expected_receipts,
+)
 from retail_datagen.rng import stream
 from retail_datagen.schema import normalise
 from retail_datagen.schema.tables import FACT_STORE_OPS
 
-__all__ = ["StoreDay", "simulate_store_day", "store_ops"]
+__all__ = [
+    "Movements",
+    "StoreDay",
+    "StoreDemand",
+    "finish_store_day",
+    "plan_store_day",
+    "simulate_store_day",
+    "store_ops",
+]
 
 _TENDERS = pa.array(B.TENDERS, pa.string())
+
+
+@dataclass(frozen=True)
+class Movements:
+    """Stock movements of a store-day's receipts: product index, units, time, receipt id."""
+
+    product: np.ndarray
+    qty: np.ndarray  # positive units
+    seconds: np.ndarray
+    receipt_id: pa.Array
+
+    @staticmethod
+    def empty() -> Movements:
+        return Movements(
+            np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0), pa.array([], pa.string())
+        )
 
 
 @dataclass(frozen=True)
 class StoreDay:
     tables: dict[str, pa.Table]
     pending_returns: pa.Table  # carried to the next day
+    sold: Movements = field(default_factory=Movements.empty)
+    returned: Movements = field(default_factory=Movements.empty)
+
+
+@dataclass(frozen=True)
+class StoreDemand:
+    """A store-day up to the baskets shoppers want: visits, sensors and desired lines."""
+
+    store: int
+    store_id: int
+    day: date
+    window: tuple[int, int]
+    visits: Visits
+    sensors: dict[str, pa.Table]
+    buyer: np.ndarray  # visit index of each buyer, in checkout order
+    segment: np.ndarray  # per buyer
+    marketing: np.ndarray  # per buyer: brought by an ad
+    conversions: Conversions
+    line_receipt: np.ndarray  # desired lines, grouped by buyer
+    product: np.ndarray
+    qty: np.ndarray
+    due: DueReturns
+    still_pending: pa.Table
+
+    @property
+    def line_seconds(self) -> np.ndarray:
+        return self.visits.checkout_s[self.buyer][self.line_receipt]
+
+    def rng(self, ctx: FactContext, domain: str) -> np.random.Generator:
+        return stream(ctx.seed, domain, self.store_id, self.day.toordinal())
 
 
 def store_ops(store_id: int, day: date, window: tuple[int, int]) -> pa.Table:
@@ -74,11 +133,21 @@ def store_ops(store_id: int, day: date, window: tuple[int, int]) -> pa.Table:
 def simulate_store_day(
     ctx: FactContext, store: int, day: date, pending_returns: pa.Table
 ) -> StoreDay:
-    """Every fact of one store and day that does not depend on stock (issue: inventory next)."""
+    """A store-day with unlimited stock (the shoppers get what they want)."""
+    demand = plan_store_day(ctx, store, day, pending_returns)
+    if demand is None:
+        return StoreDay({}, pending_returns)
+    return finish_store_day(ctx, demand, demand.product, demand.qty)
+
+
+def plan_store_day(
+    ctx: FactContext, store: int, day: date, pending_returns: pa.Table
+) -> StoreDemand | None:
+    """Visits, sensors and the baskets buyers want; None when the store is closed all day."""
     store_id = int(ctx.store_id[store])
     window = open_window(ctx, store, day)
     if window is None:  # closed all day: nothing happens, returns wait for the next open day
-        return StoreDay({}, pending_returns)
+        return None
 
     def rng(domain: str) -> np.random.Generator:
         return stream(ctx.seed, domain, store_id, day.toordinal())
@@ -100,15 +169,13 @@ def simulate_store_day(
         due.arrival_seconds(ctx.seed, store_id, window),
         due.customer,
     )
-    tables: dict[str, pa.Table] = {"fact_foot_traffic": foot_traffic(ctx, store, day, visits)}
-    tables["fact_ble_pings"], tables["fact_customer_zone_changes"] = ble_pings(
+    sensors = {"fact_foot_traffic": foot_traffic(ctx, store, day, visits)}
+    sensors["fact_ble_pings"], sensors["fact_customer_zone_changes"] = ble_pings(
         ctx, store, day, rng("ble"), visits
     )
 
-    # --- sales: the buyers' baskets, in checkout order
     buyer = np.flatnonzero(visits.buys)
     buyer = buyer[np.argsort(visits.checkout_s[buyer], kind="stable")]
-    n_sales = buyer.size
     segment = ctx.customer_segment[visits.customer[buyer]].astype(np.int64)
     marketing = visits.kind[buyer] == VisitKind.MARKETING
     fmt = int(ctx.store_format[store])
@@ -116,13 +183,53 @@ def simulate_store_day(
     n_lines = basket_line_counts(
         ctx, basket_rng, fmt, segment, np.where(marketing, B.MARKETING_BASKET_LIFT, 1.0)
     )
-    line_receipt = np.repeat(np.arange(n_sales), n_lines)
+    line_receipt = np.repeat(np.arange(buyer.size), n_lines)
     product = sample_products(
         ctx, day, basket_rng, fmt, segment[line_receipt], marketing[line_receipt]
     )
     qty = line_quantities(basket_rng, line_receipt.size)
+    return StoreDemand(
+        store,
+        store_id,
+        day,
+        window,
+        visits,
+        sensors,
+        buyer,
+        segment,
+        marketing,
+        conversions,
+        line_receipt,
+        product,
+        qty,
+        due,
+        still_pending,
+    )
+
+
+def finish_store_day(
+    ctx: FactContext, demand: StoreDemand, product: np.ndarray, qty: np.ndarray
+) -> StoreDay:
+    """Receipts, payments, promotions and returns for the lines shoppers actually got.
+
+    ``product``/``qty`` replace the desired lines (substitutes, fewer units); lines with no
+    units are dropped, and a buyer left with nothing leaves without a receipt.
+    """
+    store, store_id, day, visits = demand.store, demand.store_id, demand.day, demand.visits
+    tables = dict(demand.sensors)
+    keep = qty > 0
+    kept_receipt = demand.line_receipt[keep]
+    has_lines = np.bincount(kept_receipt, minlength=demand.buyer.size) > 0
+    renumber = np.cumsum(has_lines) - 1
+    buyer = demand.buyer[has_lines]
+    n_sales = buyer.size
+    segment, marketing = demand.segment[has_lines], demand.marketing[has_lines]
+    line_receipt = renumber[kept_receipt]
+    product, qty = product[keep], qty[keep]
     unit = ctx.product_price[product]
-    promo = apply_promotions(ctx, day, rng("promotions"), line_receipt, product, qty, unit, segment)
+    promo = apply_promotions(
+        ctx, day, demand.rng(ctx, "promotions"), line_receipt, product, qty, unit, segment
+    )
     rate = ctx.store_rate_micros[store]
     sales = price_lines(
         LineItems(line_receipt, product, qty, unit, promo.line_discount, promo.line_code),
@@ -130,10 +237,11 @@ def simulate_store_day(
         ctx.product_tax_factor[product],
         n_sales,
     )
+    due = demand.due
     returns = price_lines(due.lines, rate, ctx.product_tax_factor[due.lines.product], due.n)
 
     # --- payments for sales and refunds, then the receipts that show the final tender
-    tender_rng = rng("tender")
+    tender_rng = demand.rng(ctx, "tender")
     cdf = np.cumsum(B.STORE_TENDER_P)
     tender = np.searchsorted(cdf, tender_rng.random(n_sales) * cdf[-1], side="right")
     return_visit = np.flatnonzero(visits.kind == VisitKind.RETURN)
@@ -146,7 +254,7 @@ def simulate_store_day(
     payments, final_tender = build_payments(
         ctx,
         day,
-        rng("payments"),
+        demand.rng(ctx, "payments"),
         partition=store_id,
         receipt_id=pa.concat_arrays([sale_ids, return_ids]),
         order_id=None,
@@ -161,7 +269,8 @@ def simulate_store_day(
     tender_names = lookup(_TENDERS, final_tender)
 
     campaign = impression = None
-    if conversions.campaign_id.__len__():
+    conversions = demand.conversions
+    if len(conversions.campaign_id):
         ref = np.where(marketing, visits.ref[buyer], 0)
         campaign = maybe_null(conversions.campaign_id.take(pa.array(ref)), marketing)
         impression = maybe_null(conversions.impression_id.take(pa.array(ref)), marketing)
@@ -206,9 +315,25 @@ def simulate_store_day(
         customer=visits.customer[buyer],
         seconds=sale_s,
     )
-    tables["fact_store_ops"] = store_ops(store_id, day, window)
+    tables["fact_store_ops"] = store_ops(store_id, day, demand.window)
 
     new_pending = schedule_returns(
-        rng("returns"), day, sale_ids, visits.customer[buyer], final_tender[:n_sales], sales
+        demand.rng(ctx, "returns"),
+        day,
+        sale_ids,
+        visits.customer[buyer],
+        final_tender[:n_sales],
+        sales,
     )
-    return StoreDay(tables, pa.concat_tables([still_pending, new_pending]))
+    returned_lines = due.lines
+    return StoreDay(
+        tables,
+        pa.concat_tables([demand.still_pending, new_pending]),
+        sold=Movements(product, qty, sale_s[line_receipt], sale_ids.take(pa.array(line_receipt))),
+        returned=Movements(
+            returned_lines.product,
+            -returned_lines.qty,
+            return_s[returned_lines.receipt] if due.n else np.zeros(0),
+            return_ids.take(pa.array(returned_lines.receipt)),
+        ),
+    )
