@@ -446,3 +446,179 @@ def cancelled_share(con: duckdb.DuckDBPyConnection) -> CheckResult:
            FROM fact_online_orders""",
     )
     return CheckResult.range("", value, CANCELLED_SHARE)
+
+
+# ---------------------------------------------------------------- inventory and logistics
+_LEDGERS = (
+    ("fact_store_inventory_txn", "StoreID", "dim_store_inventory_snapshots"),
+    ("fact_dc_inventory_txn", "DCID", "dim_dc_inventory_snapshots"),
+)
+_TRUCK_ORDER = "['SCHEDULED','LOADING','IN_TRANSIT','DELAYED','ARRIVED','UNLOADING','COMPLETED']"
+
+
+@check("inventory: balances never negative")
+def balances_not_negative(con: duckdb.DuckDBPyConnection) -> CheckResult:
+    bad = sum(_count(con, f'SELECT count(*) FROM {t} WHERE "Balance" < 0') for t, _, _ in _LEDGERS)
+    return CheckResult.hard("", bad, "store and DC ledgers")
+
+
+@check("inventory: Balance is the running sum from the starting snapshot")
+def running_sum(con: duckdb.DuckDBPyConnection) -> CheckResult:
+    bad = 0
+    for table, node, snapshot in _LEDGERS:
+        bad += _count(
+            con,
+            f"""
+            SELECT count(*) FROM (
+                SELECT "Balance", "QtyDelta", "{node}" AS n, "ProductID" AS p,
+                       lag("Balance") OVER (PARTITION BY "{node}", "ProductID"
+                                            ORDER BY "EventTS", "TraceId") AS previous
+                FROM {table}
+            ) l LEFT JOIN {snapshot} s ON s."{node}" = l.n AND s."ProductID" = l.p
+            WHERE l."Balance" <> coalesce(l.previous, s."CurrentQuantity") + l."QtyDelta"
+            """,
+        )
+    return CheckResult.hard("", bad, "in (EventTS, TraceId) order")
+
+
+@check("inventory: every sale moves the stock it sold")
+def sales_in_ledger(con: duckdb.DuckDBPyConnection) -> CheckResult:
+    bad = _count(
+        con,
+        """
+        WITH sold AS (
+            SELECT l."ReceiptId" AS k, l."ProductID" AS p, sum(l."Qty") AS q
+            FROM fact_receipt_lines l WHERE l."Qty" > 0 GROUP BY 1, 2
+        ), moved AS (
+            SELECT "SourceId" AS k, "ProductID" AS p, -sum("QtyDelta") AS q
+            FROM fact_store_inventory_txn WHERE "Reason" = 'SALE' AND "Source" = 'STORE'
+            GROUP BY 1, 2
+        )
+        SELECT count(*) FROM sold FULL JOIN moved USING (k, p)
+        WHERE sold.q IS DISTINCT FROM moved.q
+        """,
+    )
+    return CheckResult.hard("", bad, "receipt lines vs SALE rows")
+
+
+@check("shipments: DC OUTBOUND equals store INBOUND, once each")
+def outbound_equals_inbound(con: duckdb.DuckDBPyConnection) -> CheckResult:
+    bad = _count(
+        con,
+        """
+        WITH out AS (
+            SELECT "SourceId" AS s, "ProductID" AS p, count(*) AS n, -sum("QtyDelta") AS q
+            FROM fact_dc_inventory_txn WHERE "Reason" = 'OUTBOUND_SHIPMENT' GROUP BY 1, 2
+        ), inn AS (
+            SELECT "SourceId" AS s, "ProductID" AS p, count(*) AS n, sum("QtyDelta") AS q
+            FROM fact_store_inventory_txn WHERE "Reason" = 'INBOUND_SHIPMENT' GROUP BY 1, 2
+        )
+        SELECT count(*) FROM out FULL JOIN inn USING (s, p)
+        WHERE out.q IS DISTINCT FROM inn.q OR out.n <> 1 OR inn.n <> 1
+        """,
+    )
+    return CheckResult.hard("", bad, "per shipment and product")
+
+
+@check("trucks: statuses in order, each once per shipment")
+def truck_status_order(con: duckdb.DuckDBPyConnection) -> CheckResult:
+    bad = _count(
+        con,
+        f"""
+        SELECT count(*) FROM (
+            SELECT "ShipmentId",
+                   list("Status"::VARCHAR ORDER BY "EventTS", list_position({_TRUCK_ORDER},
+                        "Status"::VARCHAR)) AS seen
+            FROM fact_truck_moves GROUP BY 1
+        ) WHERE list_filter(seen, lambda x: x <> 'DELAYED') <>
+                ['SCHEDULED','LOADING','IN_TRANSIT','ARRIVED','UNLOADING','COMPLETED']
+             OR len(list_filter(seen, lambda x: x = 'DELAYED')) > 1
+        """,
+    )
+    return CheckResult.hard("", bad, "shipments out of order")
+
+
+@check("trucks: ledger rows at loading and unloading, ETA after ETD")
+def shipment_timing(con: duckdb.DuckDBPyConnection) -> CheckResult:
+    bad = _count(
+        con,
+        """
+        WITH t AS (
+            SELECT "ShipmentId" AS s,
+                   max("EventTS") FILTER (WHERE "Status" = 'LOADING') AS loading,
+                   max("EventTS") FILTER (WHERE "Status" = 'UNLOADING') AS unloading,
+                   bool_or("ETA" < "ETD") AS backwards
+            FROM fact_truck_moves GROUP BY 1
+        )
+        SELECT (SELECT count(*) FROM fact_dc_inventory_txn d LEFT JOIN t ON t.s = d."SourceId"
+                WHERE d."Reason" = 'OUTBOUND_SHIPMENT' AND d."EventTS" IS DISTINCT FROM t.loading)
+             + (SELECT count(*) FROM fact_store_inventory_txn i LEFT JOIN t ON t.s = i."SourceId"
+                WHERE i."Reason" = 'INBOUND_SHIPMENT' AND i."EventTS" IS DISTINCT FROM t.unloading)
+             + (SELECT count(*) FROM fact_dc_inventory_txn d LEFT JOIN t ON t.s = d."SourceId"
+                WHERE d."Reason" = 'INBOUND_SHIPMENT' AND d."EventTS" IS DISTINCT FROM t.unloading)
+             + (SELECT count(*) FROM t WHERE backwards)
+        """,
+    )
+    return CheckResult.hard("", bad)
+
+
+@check("trucks: never double-booked")
+def trucks_not_double_booked(con: duckdb.DuckDBPyConnection) -> CheckResult:
+    bad = _count(
+        con,
+        """
+        WITH legs AS (
+            SELECT "TruckId" AS truck, "ShipmentId" AS s,
+                   min("EventTS") AS begins, max("EventTS") AS ends
+            FROM fact_truck_moves GROUP BY 1, 2
+        )
+        SELECT count(*) FROM (
+            SELECT begins, lag(ends) OVER (PARTITION BY truck ORDER BY begins, s) AS previous
+            FROM legs
+        ) WHERE previous IS NOT NULL AND begins < previous
+        """,
+    )
+    return CheckResult.hard("", bad, "overlapping legs of one truck")
+
+
+@check("stockouts: exactly one of StoreID/DCID, at most one per node-product-day")
+def stockout_nodes(con: duckdb.DuckDBPyConnection) -> CheckResult:
+    bad = _count(
+        con,
+        """
+        SELECT (SELECT count(*) FROM fact_stockouts
+                WHERE ("StoreID" IS NULL) = ("DCID" IS NULL))
+             + (SELECT coalesce(sum(n - 1), 0) FROM (
+                  SELECT count(*) AS n FROM fact_stockouts
+                  GROUP BY "StoreID", "DCID", "ProductID", CAST("EventTS" AS DATE)
+                  HAVING count(*) > 1))
+        """,
+    )
+    return CheckResult.hard("", bad)
+
+
+@check("reorders: linked shipments carry the product after the reorder")
+def reorder_linkage(con: duckdb.DuckDBPyConnection) -> CheckResult:
+    bad = _count(
+        con,
+        """
+        WITH t AS (
+            SELECT "ShipmentId" AS s, any_value("DCID") AS dc, any_value("StoreID") AS store,
+                   max("EventTS") FILTER (WHERE "Status" = 'IN_TRANSIT') AS departed
+            FROM fact_truck_moves GROUP BY 1
+        ), carried AS (
+            SELECT "SourceId" AS s, "ProductID" AS p FROM fact_store_inventory_txn
+            WHERE "Reason" = 'INBOUND_SHIPMENT'
+            UNION ALL
+            SELECT "SourceId", "ProductID" FROM fact_dc_inventory_txn
+            WHERE "Reason" = 'INBOUND_SHIPMENT'
+        )
+        SELECT count(*) FROM fact_reorders r LEFT JOIN t ON t.s = r."ShipmentId"
+        WHERE r."ShipmentId" IS NOT NULL AND (
+            t.s IS NULL OR t.dc <> r."DCID" OR t.store IS DISTINCT FROM r."StoreID"
+            OR t.departed < r."EventTS"
+            OR NOT EXISTS (SELECT 1 FROM carried c WHERE c.s = r."ShipmentId"
+                           AND c.p = r."ProductID"))
+        """,
+    )
+    return CheckResult.hard("", bad, "reorder -> shipment -> delivery")

@@ -38,7 +38,8 @@ def _deal(count: int, weights: np.ndarray, held: np.ndarray) -> np.ndarray:
         out = np.zeros(n, np.int64)
         out[np.lexsort((-weights, held > 0))[:count]] = 1
         return out
-    return np.ones(n, np.int64) + largest_remainder(weights, count - n)
+    dealt: np.ndarray = np.ones(n, np.int64) + largest_remainder(weights, count - n)
+    return dealt
 
 
 def generate_trucks(
@@ -61,9 +62,9 @@ def generate_trucks(
         home_dc = dc_ids[np.arange(fleet) % dc_ids.size]
     else:
         served = np.searchsorted(dc_ids, stores.column("DCID").to_numpy())
-        weight = np.bincount(
-            served, stores.column("TrafficMultiplier").to_numpy(), dc_ids.size
-        ) + 1e-9
+        weight = (
+            np.bincount(served, stores.column("TrafficMultiplier").to_numpy(), dc_ids.size) + 1e-9
+        )
         cold = _deal(v.refrigerated_trucks, weight, np.zeros(dc_ids.size, np.int64))
         dry = _deal(v.non_refrigerated_trucks, weight, cold)
         home_dc = np.concatenate([np.repeat(dc_ids, cold), np.repeat(dc_ids, dry)])

@@ -147,7 +147,8 @@ class OnlinePlan:
 
     @property
     def from_dc(self) -> np.ndarray:
-        return self.mode == _SHIP_FROM_DC
+        dc: np.ndarray = self.mode == _SHIP_FROM_DC
+        return dc
 
 
 def plan_online_orders(ctx: FactContext, day: date) -> OnlinePlan:

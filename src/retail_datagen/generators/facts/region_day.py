@@ -182,7 +182,8 @@ def _shortage_loss(
         else:
             continue
         loss = np.maximum(loss, np.where(hit, np.floor(onhand * severity), 0).astype(np.int64))
-    return np.minimum(loss, onhand)
+    lost: np.ndarray = np.minimum(loss, onhand)
+    return lost
 
 
 def _counts(
@@ -672,7 +673,8 @@ def _reorders(
         first = np.r_[True, lines[1:] != lines[:-1]]
         first_piece[lines[first]] = pieces[first]
     has = first_piece >= 0
-    number = np.where(has, leg_number[legs.piece_leg[np.maximum(first_piece, 0)]], 0)
+    number = np.zeros(n, np.int64)
+    number[has] = leg_number[legs.piece_leg[first_piece[has]]]
     order = np.lexsort((np.arange(n), seconds))
     return normalise(
         FACT_REORDERS,

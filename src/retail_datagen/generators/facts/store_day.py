@@ -108,7 +108,8 @@ class StoreDemand:
 
     @property
     def line_seconds(self) -> np.ndarray:
-        return self.visits.checkout_s[self.buyer][self.line_receipt]
+        seconds: np.ndarray = self.visits.checkout_s[self.buyer][self.line_receipt]
+        return seconds
 
     def rng(self, ctx: FactContext, domain: str) -> np.random.Generator:
         return stream(ctx.seed, domain, self.store_id, self.day.toordinal())

@@ -1,0 +1,170 @@
+"""Inventory and logistics: stock is real, shipments are coherent, disruptions change the data."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+
+import duckdb
+import pyarrow.compute as pc
+import pytest
+
+from retail_datagen.config.models import RetailConfig
+from retail_datagen.engine.simulation import Simulation
+from retail_datagen.generators.fact_generator import FactDataGenerator
+from retail_datagen.generators.master_generator import MasterDataGenerator, build_dimensions
+from retail_datagen.validation.runner import validate
+
+LOW_STOCK = {
+    "stores": 4,
+    "dcs": 2,
+    "total_geographies": 30,
+    "total_customers": 1500,
+    "total_products": 300,
+    "customers_per_day": 100,
+    "online_orders_per_day": 150,
+    "marketing_impressions_per_day": 1000,
+    "store_initial_inventory_min": 2,
+    "store_initial_inventory_max": 8,
+    "dc_initial_inventory_min": 40,
+    "dc_initial_inventory_max": 150,
+    "truck_capacity": 600,
+}
+
+
+def _config(root: Path, **volume: int) -> RetailConfig:
+    return RetailConfig.from_mapping({"seed": 3, "volume": {**LOW_STOCK, **volume}}).with_data_dir(
+        root
+    )
+
+
+@pytest.fixture(scope="module")
+def low_stock_month(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("inventory") / "data"
+    config = _config(root)
+    MasterDataGenerator(config).generate_all_master_data()
+    FactDataGenerator(config, workers=2).generate_historical_data("2024-03-01", "2024-03-31")
+    return root
+
+
+def _sql(root: Path, query: str) -> list[tuple[object, ...]]:
+    with duckdb.connect(str(root / "retail.duckdb"), read_only=True) as con:
+        return con.execute(query).fetchall()
+
+
+def test_validator_passes_on_a_low_stock_month(low_stock_month: Path) -> None:
+    report = validate(low_stock_month)
+    assert report.passed, report.render(only_failures=True)
+
+
+def test_stockouts_and_multi_leg_deliveries_really_occur(low_stock_month: Path) -> None:
+    [(stockouts,)] = _sql(low_stock_month, "SELECT count(*) FROM fact_stockouts")
+    assert stockouts > 0
+    [(multi_leg_days,)] = _sql(
+        low_stock_month,
+        """SELECT count(*) FROM (
+               SELECT "StoreID", CAST("EventTS" AS DATE), count(DISTINCT "SourceId") AS legs
+               FROM fact_store_inventory_txn WHERE "Reason" = 'INBOUND_SHIPMENT'
+               GROUP BY 1, 2 HAVING legs > 1)""",
+    )
+    assert multi_leg_days > 0
+    [(full_legs,)] = _sql(
+        low_stock_month,
+        """SELECT count(*) FROM (
+               SELECT "SourceId", sum("QtyDelta") AS units FROM fact_store_inventory_txn
+               WHERE "Reason" = 'INBOUND_SHIPMENT' GROUP BY 1) WHERE units = 600""",
+    )
+    assert full_legs > 0, "capacity should bind on some legs"
+    [(largest,)] = _sql(
+        low_stock_month,
+        """SELECT max(units) FROM (SELECT "SourceId", sum("QtyDelta") AS units
+           FROM fact_store_inventory_txn WHERE "Reason" = 'INBOUND_SHIPMENT' GROUP BY 1)""",
+    )
+    assert largest <= 600
+
+
+def test_refrigerated_goods_travel_on_refrigerated_trucks(low_stock_month: Path) -> None:
+    [(bad,)] = _sql(
+        low_stock_month,
+        """SELECT count(*) FROM fact_store_inventory_txn i
+           JOIN dim_products p ON p."ID" = i."ProductID"
+           JOIN (SELECT DISTINCT "ShipmentId", "TruckId" FROM fact_truck_moves) m
+             ON m."ShipmentId" = i."SourceId"
+           JOIN dim_trucks t ON t."ID" = m."TruckId"
+           WHERE i."Reason" = 'INBOUND_SHIPMENT' AND p."RequiresRefrigeration"
+             AND NOT t."Refrigeration" """,
+    )
+    assert bad == 0
+
+
+def test_suppliers_replenish_the_dcs(low_stock_month: Path) -> None:
+    [(deliveries, units)] = _sql(
+        low_stock_month,
+        """SELECT count(*), sum("QtyDelta") FROM fact_dc_inventory_txn
+           WHERE "Reason" = 'INBOUND_SHIPMENT' AND "Source" = 'SUPPLIER'""",
+    )
+    assert deliveries > 0 and units > 0
+    [(supplier_trucks,)] = _sql(
+        low_stock_month,
+        """SELECT count(DISTINCT m."TruckId") FROM fact_truck_moves m
+           JOIN dim_trucks t ON t."ID" = m."TruckId"
+           WHERE m."StoreID" IS NULL AND t."TruckType" = 'SUPPLIER'""",
+    )
+    assert supplier_trucks > 0
+
+
+def test_shoppers_buy_less_or_a_substitute_when_shelves_are_empty(low_stock_month: Path) -> None:
+    [(urgent,)] = _sql(
+        low_stock_month, """SELECT count(*) FROM fact_reorders WHERE "Priority" = 'URGENT'"""
+    )
+    assert urgent > 0
+    [(unmet_days,)] = _sql(
+        low_stock_month,
+        """SELECT count(*) FROM fact_stockouts WHERE "StoreID" IS NOT NULL
+           AND "LastKnownQuantity" = 0""",
+    )
+    assert unmet_days > 0
+
+
+@dataclass(frozen=True)
+class _Disruption:  # the fields the simulation reads (retail_datagen.disruptions.Disruption)
+    kind: str
+    target_type: str
+    target_id: int | None
+    start: datetime
+    end: datetime
+    severity: float = 1.0
+
+
+def _day_tables(
+    config: RetailConfig, day: date, disruptions: list[_Disruption]
+) -> dict[str, object]:
+    dims = build_dimensions(config)
+    simulation = Simulation(config, dims, day, disruptions)
+    tables, _ = simulation.run_day(day, {})
+    return dict(tables)
+
+
+def test_a_dc_outage_stops_its_shipments(tmp_path: Path) -> None:
+    config = _config(tmp_path)
+    day = date(2024, 3, 5)
+    whole_day = (datetime(2024, 3, 5), datetime(2024, 3, 5, 23, 59))
+    normal = _day_tables(config, day, [])
+    outage = _day_tables(config, day, [_Disruption("dc_outage", "dc", 1, *whole_day)])
+    moves_normal = normal["fact_truck_moves"]
+    moves_outage = outage["fact_truck_moves"]
+    from_dc1 = pc.and_(pc.equal(moves_normal["DCID"], 1), pc.is_valid(moves_normal["StoreID"]))
+    assert moves_normal.filter(from_dc1).num_rows > 0
+    out_dc1 = pc.and_(pc.equal(moves_outage["DCID"], 1), pc.is_valid(moves_outage["StoreID"]))
+    assert moves_outage.filter(out_dc1).num_rows == 0
+
+
+def test_weather_delays_show_as_delayed_trucks(tmp_path: Path) -> None:
+    config = _config(tmp_path)
+    day = date(2024, 3, 5)
+    storm = _Disruption(
+        "weather_delay", "network", None, datetime(2024, 3, 5), datetime(2024, 3, 6), 0.5
+    )
+    moves = _day_tables(config, day, [storm])["fact_truck_moves"]
+    assert moves.filter(pc.equal(moves["Status"], "DELAYED")).num_rows > 0
