@@ -14,7 +14,13 @@ from datetime import date
 import numpy as np
 import pyarrow as pa
 
-from retail_datagen.generators.facts.columns import lookup, timestamps, trace_ids, yyyymmdd
+from retail_datagen.generators.facts.columns import (
+    day_start_us,
+    lookup,
+    timestamps,
+    trace_ids,
+    yyyymmdd,
+)
 from retail_datagen.generators.facts.supply import Fleet
 from retail_datagen.ids import compose
 from retail_datagen.schema import normalise
@@ -174,7 +180,7 @@ def truck_moves(
     delayed_eta = scheduled.times[:, 4]  # actual arrival
     after_delay = status >= STATUSES.index("DELAYED")
     eta = np.where(after_delay, delayed_eta[leg_of_row], scheduled.planned_arrival[leg_of_row])
-    base = timestamps(day, np.zeros(1)).cast(pa.int64()).to_numpy()[0]
+    base = day_start_us(day)
     store = store_ids[leg_of_row]
     return normalise(
         FACT_TRUCK_MOVES,

@@ -75,7 +75,9 @@ DAMAGE_RATE = 0.001
 ADJUSTMENT_UNITS = (1, 3)
 DAMAGE_UNITS = (1, 5)
 COUNT_TIME_S = 23 * 3600 + 45 * 60  # cycle counts and damage are booked at 23:45
-SHORTAGE_PRODUCT_SHARE = 0.05  # of a node's products hit by an inventory shortage
+SHORTAGE_PRODUCT_SHARE = 0.05
+STORE_LOSS_TIME_S = 5.0  # shortages are found when the day starts
+DC_LOSS_TIME_S = 45 * 60.0  # of a node's products hit by an inventory shortage
 WEATHER_DELAY_HOURS = 6.0  # at severity 1
 SUPPLIER_DELAY_HOURS = 8.0
 REGION_PARTITION_BASE = 5000  # row-id partition of a region: 5000 + DC id (stores are ≤ 5000)
@@ -219,6 +221,14 @@ def _counts(
             S_COUNT,
             nulls(damage.size, pa.string()),
         ),
+    )
+
+
+def _loss_part(loss: np.ndarray, seconds: float) -> LedgerPart:
+    """Units lost to an inventory-shortage disruption, as ADJUSTMENT rows (zeros dropped)."""
+    n = loss.size
+    return LedgerPart(
+        np.full(n, seconds), np.arange(n), -loss, ADJUSTMENT, S_DISRUPTION, pa.nulls(n, pa.string())
     )
 
 
@@ -452,16 +462,7 @@ def simulate_region_day(
         so_last.append(np.zeros(unmet.size, np.int64))
         online_granted[mine] = got[n_sale:]
 
-        parts = [
-            LedgerPart(
-                np.full(int((loss > 0).sum()), 5.0),
-                np.flatnonzero(loss > 0),
-                -loss[loss > 0],
-                ADJUSTMENT,
-                S_DISRUPTION,
-                pa.nulls(int((loss > 0).sum()), pa.string()),
-            )
-        ]
+        parts = [_loss_part(loss, STORE_LOSS_TIME_S)]
         day_units = np.zeros(n_products, np.int64)
         if demand is not None:
             result = finish_store_day(ctx, demand, sale_product, sale_got)
@@ -551,14 +552,7 @@ def simulate_region_day(
             S_ONLINE,
             order_ids.take(pa.array(plan.line_order[dc_lines])),
         ),
-        LedgerPart(
-            np.full(int((dc_loss > 0).sum()), 45 * 60.0),
-            np.flatnonzero(dc_loss > 0),
-            -dc_loss[dc_loss > 0],
-            ADJUSTMENT,
-            S_DISRUPTION,
-            pa.nulls(int((dc_loss > 0).sum()), pa.string()),
-        ),
+        _loss_part(dc_loss, DC_LOSS_TIME_S),
         LedgerPart(
             sup_scheduled.times[sup_leg, STATUSES.index("UNLOADING")],
             sup_product[sup_legs.piece_line[sup_in]],
