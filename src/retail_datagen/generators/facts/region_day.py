@@ -40,6 +40,8 @@ from retail_datagen.generators.facts.inventory import (
 )
 from retail_datagen.generators.facts.logistics import (
     STATUSES,
+    Legs,
+    ScheduledLegs,
     pack_legs,
     schedule_legs,
     shipment_ids,
@@ -221,6 +223,30 @@ def _counts(
             S_COUNT,
             nulls(damage.size, pa.string()),
         ),
+    )
+
+
+def _shipment_part(
+    legs: Legs,
+    scheduled: ScheduledLegs,
+    pieces: np.ndarray,
+    status: str,
+    products: np.ndarray,
+    sign: int,
+    reason: int,
+    source: int,
+    leg_number: np.ndarray,
+    ids: pa.Array,
+) -> LedgerPart:
+    """Ledger rows of shipped pieces, at the time their leg reaches ``status``."""
+    leg = legs.piece_leg[pieces]
+    return LedgerPart(
+        scheduled.times[leg, STATUSES.index(status)],
+        products[legs.piece_line[pieces]],
+        sign * legs.piece_qty[pieces],
+        reason,
+        source,
+        ids.take(pa.array(leg_number[leg])),
     )
 
 
@@ -492,15 +518,18 @@ def simulate_region_day(
         )
         day_units += np.bincount(plan.product[mine], online_units, n_products).astype(np.int64)
         inbound = np.flatnonzero(shipped_piece & (legs.leg_dest[legs.piece_leg] == k))
-        leg = legs.piece_leg[inbound]
         parts.append(
-            LedgerPart(
-                scheduled.times[leg, STATUSES.index("UNLOADING")],
-                req_product[legs.piece_line[inbound]],
-                legs.piece_qty[inbound],
+            _shipment_part(
+                legs,
+                scheduled,
+                inbound,
+                "UNLOADING",
+                req_product,
+                1,
                 INBOUND,
                 S_DC,
-                ids.take(pa.array(leg_number[leg])),
+                leg_number,
+                ids,
             )
         )
         parts.extend(_counts(srng, _end_balance(start, parts), COUNT_TIME_S))
@@ -531,18 +560,18 @@ def simulate_region_day(
             dc_after - np.bincount(plan.product[dc_lines], online_granted[dc_lines], n_products), 0
         ),
     )
-    out_piece = np.flatnonzero(shipped_piece)
-    out_leg = legs.piece_leg[out_piece]
-    sup_in = np.flatnonzero(sup_shipped_piece)
-    sup_leg = sup_legs.piece_leg[sup_in]
     dc_parts = [
-        LedgerPart(
-            scheduled.times[out_leg, STATUSES.index("LOADING")],
-            req_product[legs.piece_line[out_piece]],
-            -legs.piece_qty[out_piece],
+        _shipment_part(
+            legs,
+            scheduled,
+            np.flatnonzero(shipped_piece),
+            "LOADING",
+            req_product,
+            -1,
             OUTBOUND,
             S_DC,
-            ids.take(pa.array(leg_number[out_leg])),
+            leg_number,
+            ids,
         ),
         LedgerPart(
             line_s[dc_lines],
@@ -553,13 +582,17 @@ def simulate_region_day(
             order_ids.take(pa.array(plan.line_order[dc_lines])),
         ),
         _loss_part(dc_loss, DC_LOSS_TIME_S),
-        LedgerPart(
-            sup_scheduled.times[sup_leg, STATUSES.index("UNLOADING")],
-            sup_product[sup_legs.piece_line[sup_in]],
-            sup_legs.piece_qty[sup_in],
+        _shipment_part(
+            sup_legs,
+            sup_scheduled,
+            np.flatnonzero(sup_shipped_piece),
+            "UNLOADING",
+            sup_product,
+            1,
             INBOUND,
             S_SUPPLIER,
-            ids.take(pa.array(sup_leg_number[sup_leg])),
+            sup_leg_number,
+            ids,
         ),
     ]
     dc_parts.extend(_counts(drng, _end_balance(dc_start, dc_parts), COUNT_TIME_S))
