@@ -19,6 +19,24 @@ for path in src tests bench; do
 done
 step "$VENV/bin/ruff" check "${lint_paths[@]}"
 step "$VENV/bin/mypy"
+
+# The browser tests (tests/web) drive Debian's chromium; Playwright's own browser downloads are
+# not used. Install it when missing (as root), or say how.
+ensure_chromium() {
+    [ -x /usr/bin/chromium ] && return 0
+    if [ "$(id -u)" -ne 0 ]; then
+        echo "note: /usr/bin/chromium is missing and this is not root; the browser tests will be" \
+            "skipped. Install it with: sudo apt-get install -y chromium" >&2
+        return 0
+    fi
+    echo "==> apt-get install -y chromium (for the browser tests)"
+    if ! { apt-get install -y -qq chromium >/dev/null 2>&1 ||
+        { apt-get update -qq && apt-get install -y -qq chromium >/dev/null; }; }; then
+        echo "warning: could not install chromium; the browser tests will be skipped" >&2
+    fi
+    return 0
+}
+ensure_chromium
 # -n auto (pytest-xdist): about 40 % faster than one process on a 2-core machine
 step "$VENV/bin/python" -m pytest -n auto "$@"
 

@@ -13,7 +13,7 @@ import logging
 import sys
 import threading
 from collections.abc import Callable
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, NoReturn, ParamSpec, TypeVar
@@ -27,6 +27,7 @@ from retail_datagen import __version__
 from retail_datagen.config.models import RetailConfig
 from retail_datagen.config.secrets import install_redaction, redact
 from retail_datagen.errors import UserError
+from retail_datagen.generators.fact_generator import plan_window
 
 __all__ = ["app", "main"]
 
@@ -177,35 +178,6 @@ def _parse_day(value: str | None, option: str) -> date | None:
         return date.fromisoformat(value.strip())
     except ValueError:
         raise UserError(f"{option} {value!r}: not a date (use YYYY-MM-DD)") from None
-
-
-def _plan_window(
-    cfg: RetailConfig, start: date | None, end: date | None, days: int | None
-) -> tuple[date | None, date | None]:
-    """Turn --start/--end/--days into the engine's (start, inclusive end) days."""
-    latest = date.today() - timedelta(days=1)
-    for option, value in (("--start", start), ("--end", end)):
-        if value is not None and value > latest:
-            raise UserError(
-                f"{option} {value.isoformat()} is not in the past; the latest complete day is "
-                f"{latest.isoformat()}"
-            )
-    if start is not None and end is not None and start > end:
-        raise UserError(f"--start {start} is after --end {end}")
-    if days is None:
-        return start, end
-    if start is not None and end is not None:
-        raise UserError("use at most two of --start, --end and --days")
-    if end is not None:
-        return end - timedelta(days=days - 1), end
-    if start is None:
-        from retail_datagen.generators.generation_state import GenerationStateManager
-
-        state = GenerationStateManager(cfg.paths.data).load()
-        last = state.last_generated_timestamp if state.has_fact_data else None
-        first = last.date() + timedelta(days=1) if last else cfg.historical.start_date
-        return None, min(first + timedelta(days=days - 1), latest)
-    return start, min(start + timedelta(days=days - 1), latest)
 
 
 def _print_counts(title: str, counts: dict[str, int], seconds: float | None = None) -> None:
@@ -384,7 +356,7 @@ def generate(
         if fmt is not None:
             raise UserError("--csv-daily only applies to --format csv")
         fmt = FileFormat.csv
-    plan_start, plan_end = (None, None) if dims_only else _plan_window(cfg, first, last, window)
+    plan_start, plan_end = (None, None) if dims_only else plan_window(cfg, first, last, window)
 
     from retail_datagen.generators.generation_state import GenerationStateManager
     from retail_datagen.storage.duckdb_store import has_dimensions

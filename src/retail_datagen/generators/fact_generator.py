@@ -22,7 +22,7 @@ from retail_datagen.errors import DataStateError, UserError
 from retail_datagen.storage.duckdb_store import refresh_fact_views
 from retail_datagen.storage.layout import DataLayout
 
-__all__ = ["FactDataGenerator", "GenerationResult", "plan_days"]
+__all__ = ["FactDataGenerator", "GenerationResult", "plan_days", "plan_window"]
 
 
 @dataclass(frozen=True)
@@ -81,6 +81,42 @@ def plan_days(
             f"{latest.isoformat()} (streaming covers today)"
         )
     return first, last
+
+
+def plan_window(
+    config: RetailConfig,
+    start: date | None,
+    end: date | None,
+    days: int | None,
+    names: tuple[str, str, str] = ("--start", "--end", "--days"),
+) -> tuple[date | None, date | None]:
+    """Turn start/end/days (CLI options or API fields) into a run's (start, inclusive end).
+
+    ``days`` counts from ``start``, or back from ``end``, or from the continuation point; the
+    result never reaches into today. ``names`` are how the caller calls the three inputs.
+    """
+    start_name, end_name, days_name = names
+    latest = date.today() - timedelta(days=1)
+    for option, value in ((start_name, start), (end_name, end)):
+        if value is not None and value > latest:
+            raise UserError(
+                f"{option} {value.isoformat()} is not in the past; the latest complete day is "
+                f"{latest.isoformat()}"
+            )
+    if start is not None and end is not None and start > end:
+        raise UserError(f"{start_name} {start} is after {end_name} {end}")
+    if days is None:
+        return start, end
+    if start is not None and end is not None:
+        raise UserError(f"use at most two of {start_name}, {end_name} and {days_name}")
+    if end is not None:
+        return end - timedelta(days=days - 1), end
+    if start is None:
+        history = History.open(config.paths.data)
+        last = history.last_day
+        first = last + timedelta(days=1) if last else config.historical.start_date
+        return None, min(first + timedelta(days=days - 1), latest)
+    return start, min(start + timedelta(days=days - 1), latest)
 
 
 class FactDataGenerator:

@@ -1,0 +1,88 @@
+"""Every error leaves the API as ``{"detail": "<one line>"}`` with a fitting status code —
+never a traceback, never a secret (messages pass through ``redact``)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import ValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from retail_datagen.api.services.errors import (
+    Busy,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    Unavailable,
+)
+from retail_datagen.api.services.tasks import one_line_error
+from retail_datagen.config.secrets import redact
+from retail_datagen.errors import ConfigError, DataStateError, UserError
+
+__all__ = ["install_error_handlers", "status_for", "validation_detail"]
+
+_log = logging.getLogger("retail_datagen.api")
+_LOCATIONS = {"body", "query", "path", "header", "cookie"}
+
+
+def status_for(exc: UserError) -> int:
+    """The HTTP status of a user error (most specific class first)."""
+    for cls, status in (
+        (NotFound, 404),
+        (Forbidden, 403),
+        (Unavailable, 503),
+        (Busy, 409),
+        (DataStateError, 409),
+        (ConfigError, 422),
+        (InvalidInput, 422),
+    ):
+        if isinstance(exc, cls):
+            return status
+    return 400
+
+
+def _one_line(text: str) -> str:
+    return " ".join(redact(text).split())[:1000]
+
+
+def validation_detail(errors: list[Any]) -> str:
+    """``field: problem`` for each error of a request, on one line."""
+    parts: list[str] = []
+    for err in errors:
+        loc = [str(p) for p in err.get("loc", ()) if str(p) not in _LOCATIONS]
+        field = ".".join(loc) or "body"
+        message = str(err.get("msg", "invalid value")).removeprefix("Value error, ")
+        parts.append(f"{field}: {message}")
+    return "; ".join(parts) or "invalid request"
+
+
+def _json(status: int, detail: str, headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse({"detail": _one_line(detail)}, status_code=status, headers=headers)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(UserError)
+    async def _user_error(request: Request, exc: UserError) -> JSONResponse:
+        return _json(status_for(exc), str(exc))
+
+    @app.exception_handler(RequestValidationError)
+    async def _request_invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        return _json(422, validation_detail(list(exc.errors())))
+
+    @app.exception_handler(ValidationError)
+    async def _model_invalid(request: Request, exc: ValidationError) -> JSONResponse:
+        return _json(422, validation_detail(list(exc.errors(include_url=False))))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        detail = exc.detail if isinstance(exc.detail, str) else "request refused"
+        return _json(exc.status_code, detail, headers=dict(exc.headers or {}))
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        _log.error("unexpected error on %s %s", request.method, request.url.path, exc_info=True)
+        return _json(500, one_line_error(exc) + " (see the server log)")

@@ -1,0 +1,74 @@
+"""Dead letters (list, replay) and supply-chain disruptions (create, list, delete, clear)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Query, status
+
+from retail_datagen.api.deps import ServicesDep
+from retail_datagen.api.models import (
+    DeadLetterList,
+    DisruptionCreate,
+    DisruptionInfo,
+    DisruptionList,
+    RemovedResponse,
+    ReplayRequest,
+    ReplayResult,
+)
+from retail_datagen.api.services.errors import InvalidInput
+
+router = APIRouter(prefix="/api", tags=["resilience"])
+ISO_LOCAL_TIME = r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?)?$"
+
+
+def _local_time(text: str) -> datetime:
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError as exc:
+        raise InvalidInput(f"active_at = {text!r}: {exc}") from None
+
+
+@router.get("/dead-letters", response_model=DeadLetterList)
+def dead_letters(
+    services: ServicesDep,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 50,
+    offset: Annotated[int, Query(ge=0, le=2**31)] = 0,
+    event_type: Annotated[str | None, Query(max_length=100)] = None,
+) -> DeadLetterList:
+    return DeadLetterList.model_validate(services.stream.dead_letters(limit, offset, event_type))
+
+
+@router.post("/dead-letters/replay", response_model=ReplayResult)
+async def replay(services: ServicesDep, body: ReplayRequest) -> ReplayResult:
+    """Send dead letters (all, or ``ids``) to a sink; delivered ones leave the queue."""
+    return ReplayResult(result=await services.stream.replay(body.sink, body.ids))
+
+
+@router.get("/disruptions", response_model=DisruptionList)
+def list_disruptions(
+    services: ServicesDep,
+    active_at: Annotated[
+        str | None,
+        Query(pattern=ISO_LOCAL_TIME, description="only those active then (local, ISO-8601)"),
+    ] = None,
+) -> DisruptionList:
+    items = services.stream.list_disruptions(_local_time(active_at) if active_at else None)
+    return DisruptionList(disruptions=[DisruptionInfo.model_validate(d) for d in items])
+
+
+@router.post("/disruptions", response_model=DisruptionInfo, status_code=status.HTTP_201_CREATED)
+def create_disruption(services: ServicesDep, body: DisruptionCreate) -> DisruptionInfo:
+    """Store a disruption; while active it changes the generated data (delays, shortages)."""
+    return DisruptionInfo.model_validate(services.stream.create_disruption(body.model_dump()))
+
+
+@router.delete("/disruptions/{disruption_id}", response_model=DisruptionInfo)
+def delete_disruption(services: ServicesDep, disruption_id: str) -> DisruptionInfo:
+    return DisruptionInfo.model_validate(services.stream.delete_disruption(disruption_id))
+
+
+@router.delete("/disruptions", response_model=RemovedResponse)
+def clear_disruptions(services: ServicesDep) -> RemovedResponse:
+    return RemovedResponse(removed=services.stream.clear_disruptions())

@@ -1,0 +1,128 @@
+"""Generation as tasks: the same library calls and planning rules as ``retail-datagen generate``.
+
+Everything a request can get wrong (dates, an overlapping start, dimensions under existing facts)
+is checked before the task is created, so the client gets a 4xx at once instead of a failed task.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any, Literal
+
+from retail_datagen.api.services.tasks import TaskCancelled, TaskContext, Work
+from retail_datagen.config.models import RetailConfig
+from retail_datagen.engine.progress import ProgressTracker
+from retail_datagen.errors import DataStateError
+from retail_datagen.generators.fact_generator import (
+    FactDataGenerator,
+    GenerationResult,
+    plan_days,
+    plan_window,
+)
+from retail_datagen.generators.generation_state import GenerationStateManager
+from retail_datagen.generators.master_generator import MasterDataGenerator
+from retail_datagen.schema import DIMENSIONS
+from retail_datagen.storage.dimension_store import facts_exist
+from retail_datagen.storage.duckdb_store import has_dimensions
+
+__all__ = ["FactPlan", "dimensions_work", "facts_work", "plan_facts"]
+
+FileFormat = Literal["parquet", "csv"]
+
+
+def _dimensions(config: RetailConfig, force: bool, ctx: TaskContext | None) -> dict[str, int]:
+    tracker = ProgressTracker(ctx.report if ctx else None, len(DIMENSIONS))
+
+    def progress(name: str, index: int, total: int) -> None:
+        if ctx is not None and ctx.cancelled:
+            raise TaskCancelled  # dimensions are saved only after every table is built
+        nxt = DIMENSIONS[index].name if index < total else ""
+        tracker.update(
+            index / total,
+            tables_complete=index,
+            tables_in_progress=(nxt,) if nxt else (),
+            message=name,
+        )
+
+    return MasterDataGenerator(config, progress=progress).generate_all_master_data(force=force)
+
+
+def dimensions_work(config: RetailConfig, force: bool) -> Work:
+    """Generate (or with ``force`` regenerate, removing facts) every dimension."""
+    root = Path(config.paths.data)
+    if not force and facts_exist(root):
+        raise DataStateError(
+            f"facts exist in {root}; regenerating the dimensions needs force=true, which "
+            "removes all fact data first"
+        )
+
+    def work(ctx: TaskContext) -> dict[str, Any]:
+        rows = _dimensions(config, force, ctx)
+        return {"rows": rows, "total_rows": sum(rows.values())}
+
+    return work
+
+
+@dataclass(frozen=True)
+class FactPlan:
+    start: date | None  # None: continue after the last generated day
+    end: date | None  # None: yesterday ("until now")
+    output_format: FileFormat
+    csv_daily: bool
+
+
+def plan_facts(
+    config: RetailConfig,
+    start: date | None,
+    end: date | None,
+    days: int | None,
+    fmt: FileFormat | None,
+    csv_daily: bool,
+) -> FactPlan:
+    """The CLI's window rules (``--start/--end/--days``) and format defaults, checked now."""
+    root = Path(config.paths.data)
+    first, last = plan_window(config, start, end, days, names=("start", "end", "days"))
+    state = GenerationStateManager(root).load()
+    last_generated = state.last_generated_timestamp if state.has_fact_data else None
+    plan_days(config, last_generated, first, last, date.today())  # raises for a bad start
+    if fmt is None:
+        fmt = state.output_format if state.has_fact_data else "parquet"
+        csv_daily = csv_daily or (state.has_fact_data and state.csv_daily)
+    return FactPlan(first, last, fmt, csv_daily)
+
+
+def _result(result: GenerationResult) -> dict[str, Any]:
+    return {
+        "rows": dict(result.rows),
+        "total_rows": result.total_rows,
+        "start": result.start.isoformat() if result.start else None,
+        "end": result.end.isoformat() if result.end else None,
+        "seconds": round(result.seconds, 3),
+        "message": result.message,
+        "files": len(result.files),
+    }
+
+
+def facts_work(config: RetailConfig, plan: FactPlan, workers: int | None) -> Work:
+    """Dimensions when missing, then historical facts with throttled progress and cancel."""
+    root = Path(config.paths.data)
+
+    def work(ctx: TaskContext) -> dict[str, Any]:
+        if not has_dimensions(root):
+            _dimensions(config, False, None)
+        generator = FactDataGenerator(
+            config,
+            workers=workers,
+            output_format=plan.output_format,
+            csv_daily=plan.csv_daily,
+            progress=ctx.report,
+            cancel_event=ctx.cancel_event,
+        )
+        result = generator.generate_historical_data(plan.start, plan.end)
+        if result.cancelled:
+            raise TaskCancelled(_result(result))
+        return _result(result)
+
+    return work
