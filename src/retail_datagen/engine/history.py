@@ -138,6 +138,7 @@ class HistoryAppender:
     def commit(self, through: date) -> None:
         """Make everything up to the end of ``through`` durable and visible."""
         self.writer.close_period()
+        self.writer.keep_through = end_of(through)  # a reopened period keeps what is committed
         save_carry(self.history.layout, self.carry, through)
         manager = self.history.manager
         if self.mode == "historical":

@@ -123,6 +123,9 @@ class GenerationStateManager:
             layout.export_dir,
             layout.engine_state_dir,
             layout.state_path,
+            layout.root / "stream_checkpoint.json",  # where a stream stopped
+            layout.streaming_db_path,  # dead letters
+            layout.streaming_db_path.with_name(layout.streaming_db_path.name + ".wal"),
             *legacy,
         ]
         removed: list[str] = []
