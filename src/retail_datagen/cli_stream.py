@@ -1,11 +1,432 @@
-"""The `stream` command (registered on the main CLI app by ``retail_datagen.cli``)."""
+"""The streaming commands, registered on the main CLI app by ``retail_datagen.cli``:
 
-from __future__ import annotations
+* ``stream`` — continue the history live as events to a sink (Ctrl-C stops gracefully);
+* ``dead-letters`` / ``replay-dead-letters`` — list and resend the persistent dead letters;
+* ``disruptions list|add|remove|clear`` — manage supply-chain disruptions.
+
+Commands are defined inside :func:`register` because ``retail_datagen.cli`` imports this module
+while it is itself being imported; the shared options and error handling come from there.
+"""
+
+# No ``from __future__ import annotations``: typer reads the option annotations at runtime, and
+# they name ``base`` (retail_datagen.cli), which exists only inside :func:`register`.
+import asyncio
+import contextlib
+import json
+import signal
+from datetime import datetime
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from retail_datagen.streaming.event_streamer import EventStreamer
 
 __all__ = ["register"]
 
 
+def _parse_time(value: str, option: str) -> datetime:
+    from retail_datagen.errors import UserError
+
+    try:
+        return datetime.fromisoformat(value.strip()).replace(tzinfo=None)
+    except ValueError:
+        raise UserError(f"{option} {value!r}: not a timestamp (use YYYY-MM-DD[THH:MM])") from None
+
+
+def _status_line(stats: dict[str, Any]) -> str:
+    sim = stats.get("simulated_time") or "-"
+    return (
+        f"{stats.get('mode', '')} {stats.get('events_per_second', 0):,.0f} ev/s · "
+        f"sent {stats.get('events_sent', 0):,} · failed {stats.get('events_failed', 0):,} · "
+        f"DLQ {stats.get('dlq_size', 0):,} · sim {sim[:19]} · circuit "
+        f"{stats.get('circuit_state', '-')}"
+    )
+
+
+def _print_summary(console: "Console", stats: dict[str, Any]) -> None:
+    from rich.table import Table as RichTable
+
+    table = RichTable(title="Stream summary", title_justify="left")
+    table.add_column("event type")
+    table.add_column("sent", justify="right")
+    table.add_column("dead-lettered", justify="right")
+    dead = stats.get("dead_lettered_by_type", {})
+    sent = stats.get("sent_by_type", {})
+    for name in sorted(set(sent) | set(dead)):
+        table.add_row(name, f"{sent.get(name, 0):,}", f"{dead.get(name, 0):,}")
+    table.add_row(
+        "total", f"{stats.get('events_sent', 0):,}", f"{sum(dead.values()):,}", style="bold"
+    )
+    console.print(table)
+    position = stats.get("day_position") or {}
+    console.print(
+        f"watermark {stats.get('watermark')} · day {stats.get('current_day')} at "
+        f"{position.get('settled', 0):,}/{position.get('total', 0):,} · "
+        f"{stats.get('days_persisted', 0)} day(s) persisted · "
+        f"{stats.get('bytes_sent', 0):,} bytes in {stats.get('batches_sent', 0):,} batches · "
+        f"retries {stats.get('retries', 0)} · DLQ {stats.get('dlq_size', 0)}"
+    )
+
+
+async def _run_stream(streamer: "EventStreamer", console: "Console", interval: float) -> bool:
+    """Run the streamer with a status display; True when stopped by a signal."""
+    loop = asyncio.get_running_loop()
+    interrupted = False
+    stopping: list[asyncio.Task[None]] = []  # a reference keeps the stop task alive
+
+    def on_signal() -> None:
+        nonlocal interrupted
+        if interrupted:  # a second Ctrl-C: stop waiting for the graceful stop
+            raise KeyboardInterrupt
+        interrupted = True
+        console.print("stopping: flushing buffered events and checkpointing…")
+        stopping.append(loop.create_task(streamer.stop()))
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, on_signal)
+    task = asyncio.create_task(streamer.start())
+    tty = console.is_terminal
+    try:
+        if tty:
+            with console.status("starting…") as status:
+                while not task.done():
+                    await asyncio.wait({task}, timeout=min(interval, 1.0))
+                    if streamer.running:
+                        status.update(_status_line(streamer.statistics()))
+        else:
+            while not task.done():
+                await asyncio.wait({task}, timeout=interval)
+                if not task.done() and streamer.running:
+                    console.print(_status_line(streamer.statistics()))
+        await task
+    finally:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError, RuntimeError):
+                loop.remove_signal_handler(sig)
+    return interrupted
+
+
 def register(app: typer.Typer) -> None:
-    """Add the `stream` command to ``app`` (filled in by the stream feature)."""
+    """Add ``stream``, ``dead-letters``, ``replay-dead-letters`` and ``disruptions``."""
+    from retail_datagen import cli as base
+    from retail_datagen.errors import UserError
+
+    @app.command("stream")
+    @base._cli_errors
+    def stream(
+        config: base.ConfigOption = None,
+        data_dir: base.DataDirOption = None,
+        sink: Annotated[
+            str,
+            typer.Option(
+                "--sink",
+                "-s",
+                metavar="SINK",
+                help="stdout | file:///path/events.jsonl | kafka://host:port/topic | "
+                "eventhub[://hub] (see docs/STREAMING.md).",
+            ),
+        ] = "stdout",
+        duration: Annotated[
+            float | None,
+            typer.Option(
+                "--duration",
+                metavar="S",
+                help="Stop after S seconds (default: run until Ctrl-C).",
+                show_default=False,
+            ),
+        ] = None,
+        speed: Annotated[
+            float | None,
+            typer.Option(
+                "--speed",
+                metavar="X",
+                help="Real-time mode: events leave when due "
+                "on a simulated clock running X times as fast as the wall clock.",
+                show_default=False,
+            ),
+        ] = None,
+        rate: Annotated[
+            float | None,
+            typer.Option(
+                "--rate",
+                metavar="EPS",
+                help="Rate mode: EPS events per second (inf = as fast as the sink accepts).",
+                show_default=False,
+            ),
+        ] = None,
+        burst: Annotated[
+            int | None,
+            typer.Option(
+                "--burst",
+                metavar="N",
+                min=1,
+                help="Burst mode: N events every "
+                "--interval-ms (default mode, from realtime.burst).",
+                show_default=False,
+            ),
+        ] = None,
+        interval_ms: Annotated[
+            int | None,
+            typer.Option(
+                "--interval-ms",
+                metavar="MS",
+                min=1,
+                help="Burst interval (default: realtime.emit_interval_ms).",
+                show_default=False,
+            ),
+        ] = None,
+        events: Annotated[
+            str | None,
+            typer.Option(
+                "--events",
+                metavar="TYPE,TYPE",
+                help="Send only these event types (every fact is still persisted).",
+                show_default=False,
+            ),
+        ] = None,
+        from_: Annotated[
+            str | None,
+            typer.Option(
+                "--from",
+                metavar="WATERMARK",
+                help="Must equal the stored watermark "
+                "(a safety check; streaming always continues after it).",
+                show_default=False,
+            ),
+        ] = None,
+    ) -> None:
+        """Continue the history live as events; streamed days are persisted as facts.
+
+        Pacing: --speed (real time), --rate (events/s) or --burst/--interval-ms (the default).
+
+        Ctrl-C stops gracefully (flush, checkpoint); the next `stream` resumes without gaps.
+        """
+        from rich.console import Console
+
+        from retail_datagen.streaming.event_streamer import EventStreamer
+
+        cfg = base._load_config(config, data_dir)
+        chosen = [t for t in events.split(",")] if events is not None else None
+        watermark = _parse_time(from_, "--from") if from_ is not None else None
+        streamer = EventStreamer(
+            cfg,
+            sink=sink,
+            event_types=chosen,
+            speed=speed,
+            rate=rate,
+            burst=burst,
+            interval_ms=interval_ms,
+            duration=duration,
+            from_watermark=watermark,
+        )
+        console = Console(stderr=True, highlight=False, soft_wrap=True)
+        interval = float(cfg.realtime.monitoring_interval)
+        interrupted = asyncio.run(_run_stream(streamer, console, interval))
+        _print_summary(console, streamer.statistics())
+        if interrupted:
+            console.print("stopped; the position is checkpointed (run `stream` to resume)")
+            raise typer.Exit(base.EXIT_INTERRUPTED)
+
+    @app.command("dead-letters")
+    @base._cli_errors
+    def dead_letters(
+        config: base.ConfigOption = None,
+        data_dir: base.DataDirOption = None,
+        limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="Show at most N.")] = 20,
+        event_type: Annotated[
+            str | None,
+            typer.Option(
+                "--event-type", metavar="TYPE", help="Only this event type.", show_default=False
+            ),
+        ] = None,
+        as_json: Annotated[bool, typer.Option("--json", help="Print JSON lines.")] = False,
+    ) -> None:
+        """List events that could not be delivered (the persistent dead-letter queue)."""
+        from retail_datagen.streaming.dead_letters import DeadLetterStore
+
+        cfg = base._load_config(config, data_dir)
+        store = DeadLetterStore(base._data_root(cfg))
+        entries = store.list(limit=limit, event_type=event_type)
+        if as_json:
+            for entry in entries:
+                typer.echo(json.dumps(entry))
+            return
+        out = base._stdout()
+        if not entries:
+            out.print("no dead letters")
+            return
+        from rich.table import Table as RichTable
+
+        table = RichTable(title=f"Dead letters ({store.count()} total, oldest first)")
+        for column in ("id", "event type", "trace id", "failed at", "attempts", "error"):
+            table.add_column(column)
+        for entry in entries:
+            table.add_row(
+                str(entry["id"]),
+                entry["event_type"],
+                entry["trace_id"],
+                str(entry["failed_at"]),
+                str(entry["attempts"]),
+                str(entry["error"]),
+            )
+        out.print(table)
+
+    @app.command("replay-dead-letters")
+    @base._cli_errors
+    def replay_dead_letters(
+        config: base.ConfigOption = None,
+        data_dir: base.DataDirOption = None,
+        sink: Annotated[
+            str, typer.Option("--sink", "-s", metavar="SINK", help="Where to resend them.")
+        ] = "stdout",
+    ) -> None:
+        """Resend every dead letter to SINK, oldest first; delivered ones leave the queue."""
+        cfg = base._load_config(config, data_dir)
+        replayed, failed, name = asyncio.run(_replay(cfg, sink))
+        base._stderr().print(f"replayed {replayed} dead letter(s) to {name}; {failed} remain")
+        if failed:
+            raise typer.Exit(base.EXIT_FAILED)
+
+    disruptions = typer.Typer(
+        help="Supply-chain disruptions (dc_outage, inventory_shortage, truck_breakdown, "
+        "weather_delay, supplier_delay) that shape the generated data while active.",
+        no_args_is_help=True,
+    )
+    app.add_typer(disruptions, name="disruptions")
+
+    @disruptions.command("list")
+    @base._cli_errors
+    def disruptions_list(
+        config: base.ConfigOption = None,
+        data_dir: base.DataDirOption = None,
+        active_at: Annotated[
+            str | None,
+            typer.Option(
+                "--active-at", metavar="TIME", help="Only those active at TIME.", show_default=False
+            ),
+        ] = None,
+        as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    ) -> None:
+        """List the disruptions of the data folder."""
+        from retail_datagen.disruptions import DisruptionService
+
+        cfg = base._load_config(config, data_dir)
+        moment = _parse_time(active_at, "--active-at") if active_at else None
+        items = DisruptionService(base._data_root(cfg)).list(active_at=moment)
+        if as_json:
+            typer.echo(json.dumps([d.model_dump(mode="json") for d in items], indent=2))
+            return
+        out = base._stdout()
+        if not items:
+            out.print("no disruptions")
+            return
+        from rich.table import Table as RichTable
+
+        table = RichTable()
+        for column in ("id", "kind", "target", "start", "end", "severity", "note"):
+            table.add_column(column)
+        for d in items:
+            table.add_row(
+                d.id,
+                d.kind,
+                d.target,
+                d.start.isoformat(),
+                d.end.isoformat(),
+                f"{d.severity:g}",
+                d.note,
+            )
+        out.print(table)
+
+    @disruptions.command("add")
+    @base._cli_errors
+    def disruptions_add(
+        kind: Annotated[
+            str,
+            typer.Option(
+                "--kind",
+                help="dc_outage, inventory_shortage, "
+                "truck_breakdown, weather_delay or supplier_delay.",
+            ),
+        ],
+        target_type: Annotated[
+            str, typer.Option("--target-type", help="dc, store, product, truck or network.")
+        ],
+        start: Annotated[str, typer.Option("--start", metavar="TIME", help="Local start time.")],
+        end: Annotated[str, typer.Option("--end", metavar="TIME", help="Local end time.")],
+        target_id: Annotated[
+            int | None,
+            typer.Option(
+                "--target-id", metavar="ID", help="Required unless network.", show_default=False
+            ),
+        ] = None,
+        severity: Annotated[float, typer.Option("--severity", help="0..1.")] = 0.5,
+        note: Annotated[str, typer.Option("--note", help="Free text.")] = "",
+        config: base.ConfigOption = None,
+        data_dir: base.DataDirOption = None,
+    ) -> None:
+        """Add a disruption (it changes days generated or streamed while it is active)."""
+        from retail_datagen.disruptions import DisruptionService
+
+        cfg = base._load_config(config, data_dir)
+        created = DisruptionService(base._data_root(cfg)).create(
+            kind=kind,
+            target_type=target_type,
+            target_id=target_id,
+            start=_parse_time(start, "--start"),
+            end=_parse_time(end, "--end"),
+            severity=severity,
+            note=note,
+        )
+        base._stdout().print(
+            f"added {created.id}: {created.kind} on {created.target} "
+            f"{created.start.isoformat()} → {created.end.isoformat()}"
+        )
+
+    @disruptions.command("remove")
+    @base._cli_errors
+    def disruptions_remove(
+        disruption_id: Annotated[str, typer.Argument(metavar="ID", help="Disruption id.")],
+        config: base.ConfigOption = None,
+        data_dir: base.DataDirOption = None,
+    ) -> None:
+        """Remove one disruption."""
+        from retail_datagen.disruptions import DisruptionService
+
+        cfg = base._load_config(config, data_dir)
+        removed = DisruptionService(base._data_root(cfg)).delete(disruption_id)
+        base._stdout().print(f"removed {removed.id}")
+
+    @disruptions.command("clear")
+    @base._cli_errors
+    def disruptions_clear(
+        config: base.ConfigOption = None,
+        data_dir: base.DataDirOption = None,
+        yes: Annotated[bool, typer.Option("--yes", "-y", help="Confirm.")] = False,
+    ) -> None:
+        """Remove every disruption."""
+        from retail_datagen.disruptions import DisruptionService
+
+        cfg = base._load_config(config, data_dir)
+        if not yes:
+            raise UserError("this removes every disruption; re-run with --yes to confirm")
+        count = DisruptionService(base._data_root(cfg)).clear()
+        base._stdout().print(f"removed {count} disruption(s)")
+
+
+async def _replay(cfg: Any, sink_url: str) -> tuple[int, int, str]:
+    from retail_datagen.storage.layout import DataLayout
+    from retail_datagen.streaming.dead_letters import DeadLetterStore
+    from retail_datagen.streaming.sinks import open_sink
+
+    root = DataLayout.of(cfg.paths.data).root
+    sink = open_sink(sink_url, cfg, data_dir=root)
+    await sink.open()
+    try:
+        result = await DeadLetterStore(root).replay(sink)
+    finally:
+        await sink.close()
+    return result.replayed, result.failed, sink.name

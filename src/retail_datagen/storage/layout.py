@@ -31,6 +31,11 @@ class DataLayout:
         return self.root / "retail.duckdb"
 
     @property
+    def streaming_db_path(self) -> Path:
+        """Streaming's own DuckDB file, so the web server can read retail.duckdb meanwhile."""
+        return self.root / "streaming.duckdb"
+
+    @property
     def state_path(self) -> Path:
         return self.root / "generation_state.json"
 

@@ -11,11 +11,20 @@ __all__ = ["Sink", "SinkError"]
 
 
 class SinkError(Exception):
-    """A send failed; ``retriable`` says whether trying again may succeed."""
+    """A send failed; ``retriable`` says whether trying again may succeed.
 
-    def __init__(self, message: str, *, retriable: bool = True) -> None:
+    ``pending`` lists the events of the batch that were *not* acknowledged, when the sink knows
+    (e.g. Kafka acknowledged part of a batch before a fatal error). ``None`` means "assume none
+    was": retrying then resends the whole batch. Knowing it keeps retries from duplicating
+    events the destination already has.
+    """
+
+    def __init__(
+        self, message: str, *, retriable: bool = True, pending: Sequence[Event] | None = None
+    ) -> None:
         super().__init__(message)
         self.retriable = retriable
+        self.pending = pending
 
 
 class Sink(Protocol):

@@ -1,0 +1,609 @@
+"""EventStreamer: the simulation continued live, as events, with the streamed days persisted.
+
+For each simulated day D after the persisted history (the watermark): run the same simulation a
+historical run uses (``Simulation.run_day``), turn the day's fact rows into events in canonical
+order (``events.DayEvents``), pace them (``pacing``), hand them to the delivery pipeline, and once
+every event of D is settled (delivered or dead-lettered) append D's facts to the history
+(``HistoryAppender``, mode "realtime"). So the events are the facts, the history stays
+continuous, and the next historical run continues after the last streamed day.
+
+The stream position — (day, settled prefix) — is checkpointed after every settled batch; a
+killed streamer regenerates the day and resumes after the prefix: no gaps, and only the last
+unacknowledged batch may be sent twice (same ``trace_id``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import copy
+import json
+import logging
+import math
+import re
+import threading
+import time
+from collections import deque
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from retail_datagen.config.models import RetailConfig
+from retail_datagen.engine.history import History
+from retail_datagen.engine.simulation import Simulation
+from retail_datagen.errors import DataStateError, UserError
+from retail_datagen.schema import get_table
+from retail_datagen.storage.duckdb_store import reader_sql, stored_fact_files
+from retail_datagen.storage.layout import DataLayout
+from retail_datagen.streaming.checkpoint import Checkpoint, CheckpointStore
+from retail_datagen.streaming.event import Event
+from retail_datagen.streaming.events import (
+    EVENT_TYPES,
+    DayEvents,
+    EventSegment,
+    check_event_types,
+    ingest_stamp,
+)
+from retail_datagen.streaming.pacing import Clock, Pacer, RealTimePacer, make_pacer, sim_micros
+from retail_datagen.streaming.stats import StreamStats
+
+if TYPE_CHECKING:
+    from retail_datagen.streaming.delivery import DeliveryPipeline
+
+__all__ = ["LIFECYCLE_LOOKBACK_DAYS", "EventStreamer"]
+
+_log = logging.getLogger(__name__)
+
+LIFECYCLE_LOOKBACK_DAYS = 31  # online orders finish within days; a month is a safe margin
+SEGMENT_EVENTS = 20_000  # envelopes built ahead, per step (bounded memory for big days)
+REALTIME_SEGMENT_EVENTS = 2_000  # smaller steps in real time: shorter GIL holds, less lateness
+RELEASE_CHUNK = 1_024  # most events released by one pacing decision
+RECENT_EVENTS = 200
+_LIFECYCLE_COLUMNS = ("PickedTS", "ShippedTS", "DeliveredTS")
+_ORDERS = "fact_online_orders"
+
+
+@dataclass
+class _Day:
+    """A planned day: its events and the carried state after it."""
+
+    events: DayEvents
+    carry: dict[int, Any]
+
+
+def _parse_watermark(value: datetime | date | str) -> datetime:
+    if isinstance(value, datetime):
+        return value.replace(tzinfo=None)
+    if isinstance(value, date):
+        return datetime.combine(value, datetime.min.time())
+    try:
+        return datetime.fromisoformat(value.strip()).replace(tzinfo=None)
+    except ValueError:
+        raise UserError(
+            f"--from {value!r}: not a timestamp (use the stored watermark, e.g. "
+            "2024-03-02T23:59:59.999999)"
+        ) from None
+
+
+class EventStreamer:
+    """Stream the simulation forward from the stored history as events to a sink.
+
+    Pacing: ``speed`` → real time on a simulated clock (backlog first, at full speed); ``rate``
+    → that many events per second (``math.inf`` = as fast as the sink takes them);
+    ``burst``/``interval_ms`` (or nothing) → bursts as ``realtime.burst`` every
+    ``realtime.emit_interval_ms``. ``event_types`` filters what is sent; every fact of a day is
+    persisted regardless. ``from_watermark`` may only repeat the stored watermark.
+    ``anchor`` (real time only) is the simulated time at the start instead of the wall clock's
+    local now — e.g. replay from the watermark at ``speed`` 60; ``clock`` is for tests.
+    """
+
+    def __init__(
+        self,
+        config: RetailConfig,
+        *,
+        sink: str = "stdout",
+        event_types: Sequence[str] | None = None,
+        speed: float | None = None,
+        rate: float | None = None,
+        burst: int | None = None,
+        interval_ms: int | None = None,
+        duration: float | None = None,
+        from_watermark: datetime | None = None,
+        clock: Clock | None = None,
+        anchor: datetime | None = None,
+    ) -> None:
+        self.config = config
+        self.sink_url = sink
+        self.event_types = check_event_types(event_types)
+        for name, value in (("speed", speed), ("rate", rate), ("duration", duration)):
+            if value is not None and not (value > 0 and not math.isnan(value)):
+                raise UserError(f"{name} = {value}: must be a positive number")
+        if speed is not None and math.isinf(speed):
+            raise UserError("speed = inf: use --rate inf to send as fast as possible")
+        if duration is not None and math.isinf(duration):
+            duration = None
+        for name, ivalue in (("burst", burst), ("interval_ms", interval_ms)):
+            if ivalue is not None and ivalue < 1:
+                raise UserError(f"{name} = {ivalue}: must be at least 1")
+        self.speed, self.rate, self.burst, self.interval_ms = speed, rate, burst, interval_ms
+        self.duration = duration
+        self.from_watermark = from_watermark
+        self.clock = clock
+        if anchor is not None and speed is None:
+            raise UserError("an anchor only applies to real-time mode (give a speed)")
+        self.anchor = anchor
+        make_pacer(  # validate the combination now, not when starting
+            speed=speed,
+            rate=rate,
+            burst=burst,
+            interval_ms=interval_ms,
+            default_burst=config.realtime.burst,
+            default_interval_ms=config.realtime.emit_interval_ms,
+            clock=clock,
+        )
+        self.layout = DataLayout.of(config.paths.data)
+        self.stats = StreamStats()
+        self.checkpoints = CheckpointStore(self.layout.root)
+        self._lock = threading.Lock()
+        self._recent: deque[Event] = deque(maxlen=RECENT_EVENTS)
+        self._inflight: dict[str, tuple[date, int]] = {}
+        self._dead_by_type: dict[str, int] = {}
+        self._delivered_by_type: dict[str, int] = {}
+        self._running = False
+        self._stop_requested = False
+        self._finished: asyncio.Event | None = None
+        self._pacer: Pacer | None = None
+        self._pipeline: DeliveryPipeline | None = None
+        self._dead_letters: Any = None
+        self._history: History | None = None
+        self._simulation: Simulation | None = None
+        self._sim_disruptions: list[Any] = []
+        self._orders: pa.Table | None = None
+        self._carry: dict[int, Any] = {}
+        self._fingerprint: str | None = None
+        self._day: date | None = None
+        self._day_total = 0
+        self._position = 0  # settled canonical positions of ``_day``
+        self._generated = 0
+        self._persisted_days = 0
+        self._last_event_time: datetime | None = None
+        self._watermark: datetime | None = None
+        self._started_at: float | None = None
+        self._error: str | None = None
+        self._disruption_cache: tuple[float, list[dict[str, Any]]] = (0.0, [])
+
+    # ------------------------------------------------------------------ public API
+    @property
+    def running(self) -> bool:
+        return self._running
+
+    @property
+    def mode(self) -> str:
+        if self.speed is not None:
+            return "realtime"
+        if self.rate is not None:
+            return "unthrottled" if math.isinf(self.rate) else "rate"
+        return "burst"
+
+    async def start(self) -> None:
+        """Stream until :meth:`stop`, ``duration`` seconds, or cancellation (then the settled
+        position is checkpointed and re-raised). Errors in preparation are ``UserError``s."""
+        if self._finished is not None and not self._finished.is_set():
+            raise UserError("the streamer is already running")
+        self._stop_requested = False
+        self._finished = asyncio.Event()
+        self._error = None
+        try:
+            first_day, skip = await asyncio.to_thread(self._prepare)
+            await self._stream(first_day, skip)
+        except Exception as exc:
+            self._error = f"{type(exc).__name__}: {exc}"
+            raise
+        finally:
+            self._running = False
+            self._finished.set()
+
+    start_streaming = start
+
+    async def stop(self, timeout: float | None = 60.0) -> None:
+        """Graceful stop: stop releasing, flush what is buffered, checkpoint; complete days are
+        already persisted. Returns when the stream has stopped (or after ``timeout``)."""
+        self._stop_requested = True
+        finished = self._finished
+        if finished is None or finished.is_set():
+            return
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(finished.wait(), timeout)
+
+    def statistics(self) -> dict[str, Any]:
+        """JSON-ready statistics for the CLI, the API and the UI."""
+        snap = self.stats.snapshot()
+        pacer = self._pacer
+        sim_now = pacer.sim_now() if pacer is not None else None
+        current = sim_now or self._last_event_time
+        with self._lock:
+            dead = dict(sorted(self._dead_by_type.items()))
+            delivered = dict(sorted(self._delivered_by_type.items()))
+            position = self._position
+        lag = (datetime.now() - current).total_seconds() if current else None
+        pipeline = self._pipeline
+        circuit = getattr(pipeline, "circuit_state", None) if pipeline else None
+        return {
+            **snap,
+            "running": self._running,
+            "mode": self.mode,
+            "pacing": pacer.describe() if pacer is not None else None,
+            "event_types": list(self.event_types) if self.event_types else list(EVENT_TYPES),
+            "events_generated": self._generated,
+            "delivered_by_type": delivered,
+            "dead_lettered_by_type": dead,
+            "circuit_state": str(getattr(circuit, "value", circuit) or snap["circuit_state"]),
+            "lag_seconds": None if lag is None else round(lag, 3),
+            "simulated_time": current.isoformat() if current else None,
+            "last_event_time": self._last_event_time.isoformat() if self._last_event_time else None,
+            "current_day": self._day.isoformat() if self._day else None,
+            "day_position": {"settled": position, "total": self._day_total},
+            "watermark": self._watermark.isoformat() if self._watermark else None,
+            "days_persisted": self._persisted_days,
+            "uptime_seconds": round(time.monotonic() - self._started_at, 3)
+            if self._started_at is not None
+            else 0.0,
+            "active_disruptions": self._active_disruptions(current),
+            "error": self._error,
+        }
+
+    def recent_events(self, limit: int = 50) -> list[dict[str, Any]]:
+        """The newest events handed to the pipeline (decoded envelopes), newest last."""
+        with self._lock:
+            events = list(self._recent)[-max(0, limit) :] if limit > 0 else []
+        return [json.loads(e.body) for e in events]
+
+    # ------------------------------------------------------------------ preparation
+    def _prepare(self) -> tuple[date, int]:
+        """Open the history, check ``from_watermark``, load dims, state and recent orders."""
+        history = History.open(str(self.layout.root))
+        last = history.last_generated
+        if last is None:
+            raise DataStateError(
+                f"no historical data in {self.layout.root}; run `retail-datagen generate` first"
+            )
+        if self.from_watermark is not None:
+            wanted = _parse_watermark(self.from_watermark)
+            if wanted not in (last, last + timedelta(microseconds=1)):
+                raise UserError(
+                    f"--from {wanted.isoformat()} does not match the stored watermark "
+                    f"{last.isoformat()}; streaming continues exactly after it (omit --from), "
+                    "so there are no gaps or overlaps"
+                )
+        first_day = last.date() + timedelta(days=1)
+        self._history = history
+        self._watermark = last
+        self._build_simulation(history)
+        self._orders = self._load_recent_orders(first_day)
+        self._carry = history.carry()
+        self._fingerprint = _fingerprint(self.config, history)
+        skip = self.checkpoints.resume_position(first_day, self._fingerprint)
+        return first_day, skip
+
+    def _build_simulation(self, history: History) -> None:
+        disruptions = self._load_disruption_objects(history)
+        start = history.first_day_of_dataset(history.last_day or date.today())
+        dims = history.dimensions()
+        self._simulation = Simulation(self.config, dims, start, disruptions)
+        self._sim_disruptions = disruptions
+
+    def _load_disruption_objects(self, history: History) -> list[Any]:
+        return list(history.disruptions())
+
+    def _load_recent_orders(self, first_day: date) -> pa.Table:
+        """Persisted online orders whose lifecycle (picked/shipped/delivered) is still due on or
+        after ``first_day``: their events belong to the days being streamed."""
+        decl = get_table(_ORDERS)
+        empty = decl.arrow_schema.empty_table()
+        files = stored_fact_files(self.layout, _ORDERS)
+        if files is None:
+            return empty
+        since = first_day - timedelta(days=LIFECYCLE_LOOKBACK_DAYS)
+        month = since.isoformat()[:7]
+        chosen = [f for f in files.files if (p := _period_of(f)) is None or p[:7] >= month]
+        if not chosen:
+            return empty
+        begin = datetime.combine(first_day, datetime.min.time())
+        query = (
+            f"SELECT * FROM ({reader_sql(decl, files.kind, chosen)}) "
+            "WHERE EventTS >= ? AND EventTS < ? AND (PickedTS >= ? OR ShippedTS >= ? "
+            "OR DeliveredTS >= ?) ORDER BY EventTS, TraceId"
+        )
+        since_dt = datetime.combine(since, datetime.min.time())
+        with duckdb.connect() as con:
+            table = con.sql(query, params=[since_dt, begin, begin, begin, begin]).to_arrow_table()
+        return table.cast(decl.arrow_schema)
+
+    # ------------------------------------------------------------------ the day loop
+    def _plan_day(self, day: date, carry: dict[int, Any]) -> _Day:
+        """Run the simulation for ``day`` and order its events (worker thread)."""
+        assert self._simulation is not None and self._orders is not None
+        history = self._history
+        if history is not None:
+            disruptions = self._load_disruption_objects(history)
+            if disruptions != self._sim_disruptions:
+                self._build_simulation(history)
+        # the carry object of the previous day is persisted later: never let the next day's
+        # simulation change it in place
+        tables, carry_after = self._simulation.run_day(day, copy.deepcopy(carry))
+        orders = tables.get(_ORDERS)
+        window = self._orders
+        if orders is not None and orders.num_rows:
+            window = pa.concat_tables([window, orders.cast(window.schema)])
+            window = window.sort_by([("EventTS", "ascending"), ("TraceId", "ascending")])
+        events = DayEvents.plan(day, tables, window)
+        self._orders = _still_due(window, day + timedelta(days=1))
+        return _Day(events, carry_after)
+
+    async def _stream(self, first_day: date, skip: int) -> None:
+        from retail_datagen.streaming.delivery import DeliveryPipeline
+        from retail_datagen.streaming.sinks import open_sink
+
+        realtime = self.config.realtime
+        dead_letters = None
+        if realtime.enable_dead_letter_queue:
+            from retail_datagen.streaming.dead_letters import DeadLetterStore
+
+            dead_letters = DeadLetterStore(self.layout.root)
+        self._dead_letters = dead_letters
+        sink = open_sink(self.sink_url, self.config, data_dir=self.layout.root)
+        self.stats.set_sink(getattr(sink, "name", self.sink_url))
+        pipeline = DeliveryPipeline(
+            sink,
+            realtime,
+            stats=self.stats,
+            dead_letters=dead_letters,
+            on_settled=self._on_settled,
+        )
+        self._pipeline = pipeline
+        self._pacer = make_pacer(
+            speed=self.speed,
+            rate=self.rate,
+            burst=self.burst,
+            interval_ms=self.interval_ms,
+            default_burst=realtime.burst,
+            default_interval_ms=realtime.emit_interval_ms,
+            clock=self.clock,
+            anchor=self.anchor,
+        )
+        await pipeline.start()
+        self._running = True
+        self._started_at = time.monotonic()
+        deadline = None if self.duration is None else self._started_at + self.duration
+        carry = self._carry
+        self._carry = {}
+        closed = False
+        try:
+            planned = asyncio.create_task(asyncio.to_thread(self._plan_day, first_day, carry))
+            day = first_day
+            while True:
+                plan = await planned
+                if not await self._play_day(plan, skip, pipeline, deadline):
+                    break
+                skip = 0
+                # the next day runs while this one settles (and, in real time, ends)
+                planned = asyncio.create_task(
+                    asyncio.to_thread(self._plan_day, day + timedelta(days=1), plan.carry)
+                )
+                await pipeline.flush()
+                if not await self._wait_day_over(day, deadline):
+                    planned.cancel()
+                    break
+                await asyncio.to_thread(self._persist_day, plan)
+                day += timedelta(days=1)
+            await pipeline.flush()
+            await pipeline.close()
+            closed = True
+        finally:
+            if not closed:  # stopped by an error or a cancellation: settle what we can
+                with contextlib.suppress(Exception):
+                    await asyncio.shield(pipeline.close())
+            self._save_checkpoint()
+
+    def _should_stop(self, deadline: float | None) -> bool:
+        return self._stop_requested or (deadline is not None and time.monotonic() >= deadline)
+
+    async def _play_day(
+        self, plan: _Day, skip: int, pipeline: DeliveryPipeline, deadline: float | None
+    ) -> bool:
+        """Release the day's events from position ``skip``; False when stopped midway."""
+        events = plan.events
+        pacer = self._pacer
+        assert pacer is not None
+        with self._lock:
+            self._day = events.day
+            self._day_total = len(events)
+            self._position = min(skip, len(events))
+        self._save_checkpoint()
+        keep = events.keep_mask(self.event_types)
+        self._generated += len(events) - min(skip, len(events))
+        size = REALTIME_SEGMENT_EVENTS if isinstance(pacer, RealTimePacer) else SEGMENT_EVENTS
+        starts = list(range(min(skip, len(events)), len(events), size))
+        if not starts:
+            return not self._should_stop(deadline)
+        next_seg = asyncio.create_task(
+            asyncio.to_thread(events.segment, starts[0], min(starts[0] + size, len(events)), keep)
+        )
+        for k in range(len(starts)):
+            segment = await next_seg
+            if k + 1 < len(starts):
+                a = starts[k + 1]
+                next_seg = asyncio.create_task(
+                    asyncio.to_thread(events.segment, a, min(a + size, len(events)), keep)
+                )
+            if not await self._play_segment(events.day, segment, pipeline, pacer, deadline):
+                if k + 1 < len(starts):
+                    next_seg.cancel()
+                return False
+        return True
+
+    async def _play_segment(
+        self,
+        day: date,
+        segment: EventSegment,
+        pipeline: DeliveryPipeline,
+        pacer: Pacer,
+        deadline: float | None,
+    ) -> bool:
+        i, total = 0, len(segment)
+        times = segment.times_us
+        positions = segment.positions
+        while i < total:
+            if self._should_stop(deadline):
+                return False
+            n = await pacer.release(times, i, RELEASE_CHUNK)
+            if n <= 0:
+                continue
+            batch = segment.events(i, i + n, ingest_stamp())
+            with self._lock:
+                for k, event in enumerate(batch):
+                    self._inflight[event.trace_id] = (day, int(positions[i + k]))
+                self._recent.extend(batch)
+            await pipeline.put_many(batch)
+            self._last_event_time = batch[-1].event_time
+            i += n
+        return True
+
+    async def _wait_day_over(self, day: date, deadline: float | None) -> bool:
+        """Real time: wait until the simulated clock passes the end of ``day`` (False when
+        stopped first). The rate modes have no simulated clock: a settled day is over."""
+        pacer = self._pacer
+        if not isinstance(pacer, RealTimePacer):
+            return True
+        midnight = sim_micros(datetime.combine(day + timedelta(days=1), datetime.min.time()))
+        while not await pacer.until(midnight):
+            if self._should_stop(deadline):
+                return False
+        return not self._should_stop(deadline)
+
+    def _persist_day(self, plan: _Day) -> None:
+        """Append the settled day to the history (worker thread), then move the checkpoint."""
+        day = plan.events.day
+        history = History.open(str(self.layout.root))
+        if history.last_day != day - timedelta(days=1):
+            raise DataStateError(
+                f"the history changed while streaming (it now ends {history.last_day}); "
+                f"cannot append {day.isoformat()}"
+            )
+        # a fresh appender per day: its writer keeps the rows committed so far in the month
+        appender = history.appender(day, mode="realtime")
+        try:
+            appender.add(day, plan.events.tables, plan.carry)
+            appender.commit(day)
+        except BaseException:
+            appender.abort()
+            raise
+        self._history = History.open(str(self.layout.root))
+        self._watermark = self._history.last_generated
+        self._persisted_days += 1
+        with self._lock:
+            self._day = day + timedelta(days=1)
+            self._day_total = 0
+            self._position = 0
+        self._save_checkpoint()
+        try:
+            from retail_datagen.storage.duckdb_store import refresh_fact_views
+
+            refresh_fact_views(self.layout.root)
+        except Exception as exc:  # the store may be open elsewhere; the files are committed
+            _log.warning("could not refresh the DuckDB fact views: %s", exc)
+
+    # ------------------------------------------------------------------ settlement
+    def _on_settled(self, batch: Sequence[Event], outcome: str) -> None:
+        """The pipeline settled ``batch`` (in order): advance and checkpoint the position."""
+        if not batch:
+            return
+        with self._lock:
+            counts = self._delivered_by_type if outcome == "delivered" else self._dead_by_type
+            last: tuple[date, int] | None = None
+            for event in batch:
+                counts[event.event_type] = counts.get(event.event_type, 0) + 1
+                found = self._inflight.pop(event.trace_id, None)
+                if found is not None:
+                    last = found
+            if last is None or last[0] != self._day:
+                return
+            self._position = max(self._position, last[1] + 1)
+        self._save_checkpoint()
+        current = self._last_event_time
+        if current is not None:
+            self.stats.set_lag((datetime.now() - current).total_seconds())
+
+    def _save_checkpoint(self) -> None:
+        with self._lock:
+            day, settled, total = self._day, self._position, self._day_total
+        if day is None:
+            return
+        self.checkpoints.save(
+            Checkpoint(
+                day=day,
+                settled=settled,
+                total=total or None,
+                updated_at=datetime.now(),
+                event_types=self.event_types,
+                history=self._fingerprint,
+            )
+        )
+
+    # ------------------------------------------------------------------ statistics helpers
+    def _active_disruptions(self, moment: datetime | None) -> list[dict[str, Any]]:
+        now = time.monotonic()
+        stamp, cached = self._disruption_cache
+        if now - stamp < 1.0 and stamp:
+            return cached
+        try:
+            from retail_datagen.disruptions import load_disruptions
+
+            items = load_disruptions(self.layout.root)
+        except Exception:
+            items = []
+        at = moment or datetime.now()
+        active = [d.model_dump(mode="json") for d in items if d.active_at(at)]
+        self._disruption_cache = (now, active)
+        return active
+
+
+def _fingerprint(config: RetailConfig, history: History) -> str:
+    """Identifies the generated history a stream position belongs to: the seed and when the
+    dataset started and was (re)generated — a cleared and regenerated folder differs."""
+    state = history.state
+    started = state.historical_start_date.isoformat() if state.historical_start_date else "-"
+    run = state.last_historical_run.isoformat() if state.last_historical_run else "-"
+    return f"seed={config.seed};start={started};historical_run={run}"
+
+
+def _still_due(orders: pa.Table, since: date) -> pa.Table:
+    """Orders with a lifecycle time on or after ``since`` (the others are done)."""
+    if orders.num_rows == 0:
+        return orders
+    bound = datetime.combine(since, datetime.min.time())
+    keep = np.zeros(orders.num_rows, dtype=bool)
+    for name in _LIFECYCLE_COLUMNS:
+        column = orders.column(name)
+        values = pc.fill_null(pc.greater_equal(column, pa.scalar(bound, column.type)), False)
+        keep |= np.asarray(values.to_numpy(zero_copy_only=False), dtype=bool)
+    return orders.filter(pa.array(keep))
+
+
+_PERIOD = re.compile(r"(\d{4}-\d{2}(?:-\d{2})?)")
+
+
+def _period_of(path: Path) -> str | None:
+    """The month (or day) a fact file holds, from its name or Hive folder."""
+    for part in (path.parent.name, path.name):
+        match = _PERIOD.search(part)
+        if match:
+            return match.group(1)
+    return None

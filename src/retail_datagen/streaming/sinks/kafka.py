@@ -1,0 +1,295 @@
+"""``kafka://``: confluent-kafka producer — plain brokers, Event Hubs and Fabric Kafka endpoints.
+
+How a batch is acknowledged without blocking the event loop: ``send`` produces the whole batch
+in a tight loop (librdkafka queues it and batches on the wire), then awaits one asyncio future.
+A dedicated poll thread serves librdkafka's delivery reports; each report marks its event's
+slot, and the last one of the batch resolves the future with a single
+``call_soon_threadsafe``. So the event loop does no per-event waiting and no blocking call.
+
+Failures: a batch whose reports are not all successful raises :class:`SinkError` with
+``pending`` = exactly the unacknowledged events, so a retry never duplicates what the broker
+already confirmed. A *fatal* producer error (``KafkaError.fatal()`` — e.g. the idempotent
+producer's ``UNKNOWN_PRODUCER_ID`` after a broker lost its state in a restart) poisons the
+producer: the batch fails with its unacknowledged events, and the next ``send`` builds a fresh
+producer and sends them again (duplicates are possible only for those unacknowledged events).
+A producer whose batch timed out without a single acknowledgement is rebuilt the same way:
+against a broker that lost its producer state, librdkafka can stay in an endless epoch-bump
+loop (every request answered ``UNKNOWN_PRODUCER_ID``) without ever raising a fatal error.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import threading
+from collections.abc import Sequence
+from functools import partial
+from typing import Any
+
+from confluent_kafka import KafkaError, KafkaException, Producer
+
+from retail_datagen.config.secrets import redact
+from retail_datagen.errors import UserError
+from retail_datagen.streaming.event import Event
+from retail_datagen.streaming.sinks.base import SinkError
+from retail_datagen.streaming.sinks.urls import KafkaTarget
+
+__all__ = ["KafkaSink"]
+
+log = logging.getLogger(__name__)
+_librdkafka_log = logging.getLogger("retail_datagen.streaming.sinks.librdkafka")
+
+# Errors where sending the same events again cannot help.
+_PERMANENT = {
+    KafkaError.MSG_SIZE_TOO_LARGE,
+    KafkaError.TOPIC_AUTHORIZATION_FAILED,
+    KafkaError.CLUSTER_AUTHORIZATION_FAILED,
+    KafkaError.TOPIC_EXCEPTION,
+    KafkaError._INVALID_ARG,
+    KafkaError.INVALID_RECORD,
+}
+
+
+# A batch that failed entirely with these made no progress at all (see the module docstring).
+_STALLED = {
+    KafkaError._MSG_TIMED_OUT,
+    KafkaError._TIMED_OUT,
+    KafkaError.REQUEST_TIMED_OUT,
+    KafkaError.UNKNOWN_PRODUCER_ID,
+    KafkaError.OUT_OF_ORDER_SEQUENCE_NUMBER,
+}
+
+
+class _BatchWait:
+    """Delivery reports of one batch; resolved once when all produced messages reported."""
+
+    __slots__ = ("acked", "done", "error", "expected", "future", "lock", "loop")
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, size: int) -> None:
+        self.loop = loop
+        self.future: asyncio.Future[None] = loop.create_future()
+        self.acked = bytearray(size)
+        self.done = 0
+        self.expected: int | None = None
+        self.error: KafkaError | None = None
+        self.lock = threading.Lock()
+
+    def report(self, index: int, err: KafkaError | None, _msg: object) -> None:
+        """Delivery callback (poll thread)."""
+        if err is None:
+            self.acked[index] = 1
+        elif self.error is None or err.fatal():
+            self.error = err
+        with self.lock:
+            self.done += 1
+            finished = self.expected is not None and self.done >= self.expected
+        if finished:
+            self.wake()
+
+    def seal(self, expected: int) -> None:
+        """All messages are queued (event loop thread); resolve now if all reported already."""
+        with self.lock:
+            self.expected = expected
+            finished = self.done >= expected
+        if finished:
+            self.wake()
+
+    def wake(self) -> None:
+        with contextlib.suppress(RuntimeError):  # loop closed: nobody is waiting any more
+            self.loop.call_soon_threadsafe(self._resolve)
+
+    def _resolve(self) -> None:
+        if not self.future.done():
+            self.future.set_result(None)
+
+
+class _ProducerHandle:
+    """One confluent-kafka Producer and the thread that polls it."""
+
+    def __init__(self, config: dict[str, Any]) -> None:
+        self.fatal: KafkaError | None = None
+        self.stale = False  # made no progress: replace it before the next batch
+        self.last_error: KafkaError | None = None
+        self._waits: set[_BatchWait] = set()
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        conf = dict(config, error_cb=self._on_error, logger=_librdkafka_log)
+        try:
+            self.producer = Producer(conf)
+        except (KafkaException, ValueError, TypeError) as exc:
+            raise UserError(
+                f"kafka sink configuration rejected: {redact(_describe(exc))}"
+            ) from None
+        self._thread = threading.Thread(target=self._poll, name="kafka-poll", daemon=True)
+        self._thread.start()
+
+    def track(self, wait: _BatchWait) -> None:
+        with self._lock:
+            self._waits.add(wait)
+        if self.fatal is not None:
+            wait.wake()
+
+    def untrack(self, wait: _BatchWait) -> None:
+        with self._lock:
+            self._waits.discard(wait)
+
+    def _poll(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.producer.poll(0.05)
+            except KafkaException as exc:
+                self._on_error(exc.args[0] if exc.args else None)
+            except Exception:  # a callback bug must not kill the poll thread
+                log.exception("kafka delivery report handling failed")
+
+    def _on_error(self, err: KafkaError | None) -> None:
+        if err is None:
+            return
+        self.last_error = err
+        if err.fatal():
+            if self.fatal is None:
+                log.warning("kafka producer fatal error: %s", redact(err.str()))
+            self.fatal = err
+            with self._lock:
+                waits = list(self._waits)
+            for wait in waits:  # fail fast: these batches will never be fully acknowledged
+                wait.wake()
+        else:
+            log.debug("kafka client error: %s", redact(err.str()))
+
+    def close(self, timeout: float) -> int:
+        """Stop polling, deliver what is queued (bounded), return how many were left."""
+        self._stop.set()
+        self._thread.join(timeout=5)
+        try:
+            if self.fatal is None:
+                left = self.producer.flush(timeout)
+            else:
+                self.producer.purge()
+                left = self.producer.flush(0.5)
+        except KafkaException:
+            left = len(self.producer)
+        return int(left)
+
+
+class KafkaSink:
+    """Sends batches to a Kafka topic; ``send`` returns when every event is acknowledged."""
+
+    def __init__(self, target: KafkaTarget) -> None:
+        self.target = target
+        self.name = target.name
+        self.topic = target.topic
+        self.recreated = 0  # producers rebuilt after fatal errors (tests and stats read it)
+        self._handle: _ProducerHandle | None = None
+        self._headers: dict[str, list[tuple[str, str | bytes | None]]] = {}
+
+    async def open(self) -> None:
+        if self._handle is None:
+            self._handle = _ProducerHandle(self.target.producer_config)
+
+    async def _fresh_handle(self) -> _ProducerHandle:
+        old = self._handle
+        if old is not None and old.fatal is None and not old.stale:
+            return old
+        if old is not None:
+            log.warning(
+                "kafka producer for %s is unusable (%s); creating a new one",
+                self.name,
+                "fatal error" if old.fatal is not None else "no progress",
+            )
+            self._handle = None
+            await asyncio.to_thread(old.close, 0.5)
+            self.recreated += 1
+        self._handle = _ProducerHandle(self.target.producer_config)
+        return self._handle
+
+    def _header(self, event_type: str) -> list[tuple[str, str | bytes | None]]:
+        header = self._headers.get(event_type)
+        if header is None:
+            header = [("event_type", event_type.encode())]
+            self._headers[event_type] = header
+        return header
+
+    async def send(self, batch: Sequence[Event]) -> None:
+        if not batch:
+            return
+        handle = await self._fresh_handle()
+        wait = _BatchWait(asyncio.get_running_loop(), len(batch))
+        handle.track(wait)
+        try:
+            produced, produce_error = await self._produce(handle, batch, wait)
+            wait.seal(produced)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(asyncio.shield(wait.future), self.target.timeout_seconds)
+        finally:
+            handle.untrack(wait)
+        acked = wait.acked
+        pending = [event for i, event in enumerate(batch) if not acked[i]]
+        if not pending:
+            return
+        error = handle.fatal or wait.error
+        if len(pending) == len(batch) and (error is None or error.code() in _STALLED):
+            handle.stale = True
+        if produce_error is not None:
+            reason, retriable = str(produce_error), produce_error.retriable
+        elif error is not None:
+            reason = redact(error.str())
+            retriable = handle.fatal is not None or error.code() not in _PERMANENT
+        else:
+            reason = f"no delivery report within {self.target.timeout_seconds:.0f} s"
+            retriable = True
+        raise SinkError(
+            f"kafka {self.name}: {len(pending)} of {len(batch)} events not acknowledged: {reason}",
+            retriable=retriable,
+            pending=pending,
+        )
+
+    async def _produce(
+        self, handle: _ProducerHandle, batch: Sequence[Event], wait: _BatchWait
+    ) -> tuple[int, SinkError | None]:
+        """Queue the batch; stops early on a produce error (the rest stays unacknowledged)."""
+        produce = handle.producer.produce
+        topic = self.topic
+        report = wait.report
+        header = self._header
+        for index, event in enumerate(batch):
+            while True:
+                try:
+                    produce(
+                        topic,
+                        event.body,
+                        event.partition_key,
+                        on_delivery=partial(report, index),
+                        headers=header(event.event_type),
+                    )
+                    break
+                except BufferError:  # local queue full: let the poll thread drain it
+                    if handle.fatal is not None:
+                        return index, None
+                    await asyncio.sleep(0.002)
+                except KafkaException as exc:
+                    err = exc.args[0] if exc.args else None
+                    if isinstance(err, KafkaError) and err.fatal():
+                        handle._on_error(err)
+                        return index, None
+                    return index, SinkError(
+                        f"cannot queue an event: {redact(_describe(exc))}",
+                        retriable=not (isinstance(err, KafkaError) and err.code() in _PERMANENT),
+                    )
+        return len(batch), None
+
+    async def close(self) -> None:
+        handle, self._handle = self._handle, None
+        if handle is None:
+            return
+        left = await asyncio.to_thread(handle.close, 10.0)
+        if left:
+            log.warning("kafka %s closed with %d events not acknowledged", self.name, left)
+
+
+def _describe(exc: BaseException) -> str:
+    err = exc.args[0] if exc.args else None
+    if isinstance(err, KafkaError):
+        return str(err.str())
+    return str(exc)
