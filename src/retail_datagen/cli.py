@@ -135,10 +135,18 @@ def _data_root(cfg: RetailConfig) -> Path:
     return DataLayout.of(cfg.paths.data).root
 
 
+class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to whatever ``sys.stderr`` is at the time (test runners swap it)."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.stream = sys.stderr
+        super().emit(record)
+
+
 def _setup_logging(debug: bool) -> None:
     """Log to stderr through the redacting filter (once per process)."""
     if not any(getattr(h, "_retail_datagen", False) for h in _log.handlers):
-        handler = logging.StreamHandler()
+        handler = _StderrHandler()
         handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
         handler._retail_datagen = True  # type: ignore[attr-defined]
         _log.addHandler(handler)
