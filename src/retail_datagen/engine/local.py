@@ -28,7 +28,7 @@ __all__ = ["Cancelled", "LocalEngine"]
 _WORKER_CTX: FactContext | None = None
 # Units computed ahead of the writer per worker: enough that workers never wait for a busy
 # writer, few enough to bound memory (a default store-day is about 5 MB).
-IN_FLIGHT_PER_WORKER = 3
+IN_FLIGHT_PER_WORKER = 8
 
 
 class Cancelled(Exception):
