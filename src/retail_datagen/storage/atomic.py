@@ -23,6 +23,7 @@ __all__ = [
     "atomic_write_bytes",
     "atomic_write_text",
     "commit",
+    "fsync_dir",
     "temp_path_for",
     "write_parquet_atomic",
 ]
@@ -44,7 +45,7 @@ def _fsync_path(path: Path) -> None:
         for child in sorted(path.rglob("*")):
             if child.is_file():
                 _fsync_path(child)
-        _fsync_dir(path)
+        fsync_dir(path)
         return
     fd = os.open(path, os.O_RDONLY)
     try:
@@ -53,7 +54,7 @@ def _fsync_path(path: Path) -> None:
         os.close(fd)
 
 
-def _fsync_dir(path: Path) -> None:
+def fsync_dir(path: Path) -> None:
     """Persist a rename: fsync the folder entry (a no-op where folders cannot be opened)."""
     try:
         fd = os.open(path, os.O_RDONLY)
@@ -79,7 +80,7 @@ def commit(tmp: Path, final: Path) -> None:
     _fsync_path(tmp)
     final.parent.mkdir(parents=True, exist_ok=True)
     os.replace(tmp, final)
-    _fsync_dir(final.parent)
+    fsync_dir(final.parent)
 
 
 @contextmanager

@@ -20,13 +20,13 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from retail_datagen.schema import FACTS, get_table
+from retail_datagen.storage.atomic import TEMP_MARKER
 from retail_datagen.storage.layout import DataLayout
 
 __all__ = ["FactWriter", "discard_uncommitted"]
 
 ROW_GROUP_ROWS = 1 << 20
 PARQUET_COMPRESSION = "snappy"
-_TMP_MARK = ".tmp-"
 
 
 def _parquet_dictionary_columns(table: str) -> list[str]:
@@ -92,7 +92,7 @@ class FactWriter:
         assert self._period is not None
         final = self._final_path(table, self._period)
         final.parent.mkdir(parents=True, exist_ok=True)
-        temp = final.with_name(f".{final.name}{_TMP_MARK}{os.getpid()}")
+        temp = final.with_name(f".{final.name}{TEMP_MARKER}{os.getpid()}")
         schema = get_table(table).arrow_schema
         writer: pq.ParquetWriter | pacsv.CSVWriter
         if self.fmt == "parquet":
@@ -191,7 +191,7 @@ def discard_uncommitted(layout: DataLayout, last_day: date | None) -> None:
         for path in sorted(folder.rglob("*")):
             if not path.is_file() or not layout.owns(path):
                 continue
-            if _TMP_MARK in path.name:
+            if TEMP_MARKER in path.name:
                 path.unlink()
                 continue
             period = _period_of_path(decl.name, path)

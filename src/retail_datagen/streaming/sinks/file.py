@@ -22,6 +22,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import BinaryIO
 
+from retail_datagen.storage.atomic import fsync_dir as _fsync_dir
 from retail_datagen.streaming.event import Event
 from retail_datagen.streaming.sinks.base import SinkError
 
@@ -153,19 +154,6 @@ def _split_name(name: str) -> tuple[str, str]:
     if not dot or not stem:
         return base, gz
     return stem, f".{ext}{gz}"
-
-
-def _fsync_dir(folder: Path) -> None:
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
 
 
 def _sink_error(what: str, exc: OSError) -> SinkError:
