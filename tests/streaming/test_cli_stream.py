@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sample_events import SMALL_VOLUME
 
 from retail_datagen.config.models import RetailConfig
 from retail_datagen.generators.fact_generator import FactDataGenerator
@@ -26,16 +27,7 @@ SCRIPT = Path(sys.executable).parent / "retail-datagen"
 BATCH = 50
 CONFIG: dict[str, Any] = {
     "seed": 3,
-    "volume": {
-        "stores": 4,
-        "dcs": 2,
-        "total_geographies": 30,
-        "total_customers": 1500,
-        "total_products": 400,
-        "customers_per_day": 60,
-        "online_orders_per_day": 100,
-        "marketing_impressions_per_day": 1000,
-    },
+    "volume": SMALL_VOLUME,
     "historical": {"start_date": "2024-03-01"},
     "realtime": {"max_batch_size": BATCH, "batch_timeout_ms": 20, "monitoring_interval": 1},
 }

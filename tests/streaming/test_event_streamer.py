@@ -16,6 +16,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from sample_events import SMALL_VOLUME
 
 from retail_datagen.config.models import RetailConfig
 from retail_datagen.errors import UserError
@@ -32,16 +33,7 @@ STREAMED = date(2024, 3, 3)  # history: Mar 1-2, the streamer continues on Mar 3
 BATCH = 100
 CONFIG: dict[str, Any] = {
     "seed": 5,
-    "volume": {
-        "stores": 4,
-        "dcs": 2,
-        "total_geographies": 30,
-        "total_customers": 1500,
-        "total_products": 400,
-        "customers_per_day": 60,
-        "online_orders_per_day": 100,
-        "marketing_impressions_per_day": 1000,
-    },
+    "volume": SMALL_VOLUME,
     "historical": {"start_date": START.isoformat()},
     "realtime": {"max_batch_size": BATCH, "batch_timeout_ms": 20},
 }

@@ -11,6 +11,7 @@ from typing import Any
 
 import pyarrow as pa
 import pytest
+from sample_events import SMALL_VOLUME
 
 from retail_datagen.config.models import RetailConfig
 from retail_datagen.engine.simulation import Simulation
@@ -30,16 +31,7 @@ from retail_datagen.streaming.events import (
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "events"
 DAY = date(2024, 3, 4)
-VOLUME = {
-    "stores": 4,
-    "dcs": 2,
-    "total_geographies": 30,
-    "total_customers": 1500,
-    "total_products": 400,
-    "customers_per_day": 60,
-    "online_orders_per_day": 100,
-    "marketing_impressions_per_day": 1000,
-}
+VOLUME = SMALL_VOLUME
 ENVELOPE_KEYS = [
     "event_type",
     "payload",
