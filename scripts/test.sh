@@ -9,16 +9,18 @@ cd "$ROOT" || exit 1
 
 failed=()
 step() {
+    local name="$1"
+    shift
     echo "==> $*"
-    "$@" || failed+=("$1")
+    "$@" || failed+=("$name")
 }
 
 lint_paths=()
 for path in src tests bench; do
     [ -e "$path" ] && lint_paths+=("$path")
 done
-step "$VENV/bin/ruff" check "${lint_paths[@]}"
-step "$VENV/bin/mypy"
+step ruff "$VENV/bin/ruff" check "${lint_paths[@]}"
+step mypy "$VENV/bin/mypy"
 
 # The browser tests (tests/web) drive Debian's chromium; Playwright's own browser downloads are
 # not used. Install it when missing (as root), or say how.
@@ -38,10 +40,15 @@ ensure_chromium() {
 }
 ensure_chromium
 # -n auto (pytest-xdist): about 40 % faster than one process on a 2-core machine
-step "$VENV/bin/python" -m pytest -n auto "$@"
+# The pytest output is kept so the last line can name the failed tests.
+report="$(mktemp)"
+trap 'rm -f "$report"' EXIT
+step pytest bash -c '"$0" -m pytest -n auto -rfE "$@" | tee "'"$report"'"; exit "${PIPESTATUS[0]}"' \
+    "$VENV/bin/python" "$@"
 
 if [ "${#failed[@]}" -gt 0 ]; then
-    echo "FAILED: ${failed[*]##*/}" >&2
+    tests="$(grep -E '^(FAILED|ERROR) ' "$report" | awk '{print $2}' | sort -u | paste -sd ' ' -)"
+    echo "FAILED: ${failed[*]}${tests:+ — failed tests: $tests}" >&2
     exit 1
 fi
 echo "all checks passed"
