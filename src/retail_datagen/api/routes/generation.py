@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, status
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Query, status
 
 from retail_datagen.api.deps import ServicesDep
 from retail_datagen.api.models import (
+    FileFormat,
     GenerateDimensionsRequest,
     GenerateFactsRequest,
+    GenerationEstimate,
     StateResponse,
     TaskInfo,
 )
@@ -41,6 +46,28 @@ def generate_facts(services: ServicesDep, body: GenerateFactsRequest) -> TaskInf
     params = body.model_dump(mode="json")
     task = services.tasks.submit("generate_facts", work, params=params)
     return TaskInfo.model_validate(task.to_dict())
+
+
+@router.get("/generation/estimate", response_model=GenerationEstimate)
+def estimate_facts(
+    services: ServicesDep,
+    start: Annotated[date | None, Query(description="as for POST /api/generate/facts")] = None,
+    end: Annotated[date | None, Query(description="last day, inclusive")] = None,
+    days: Annotated[int | None, Query(ge=1, le=36_600)] = None,
+    until_now: Annotated[bool, Query(description="up to yesterday (no end)")] = False,
+    workers: Annotated[int | None, Query(ge=1, le=256)] = None,
+    format: Annotated[FileFormat | None, Query(description="fact file format")] = None,
+) -> GenerationEstimate:
+    """Rows, disk and time of the fact run these fields would start; nothing is written."""
+    estimate = generation.estimate_facts(
+        services.config.config,
+        start,
+        None if until_now else end,
+        days,
+        format,
+        workers or services.settings.workers,
+    )
+    return GenerationEstimate.model_validate(estimate.to_dict())
 
 
 @router.get("/state", response_model=StateResponse)
