@@ -28,6 +28,7 @@ __all__ = [
     "DisruptionCreate",
     "DisruptionInfo",
     "DisruptionList",
+    "DisruptionsClearRequest",
     "ErrorResponse",
     "EventTypes",
     "ExportRequest",
@@ -60,6 +61,7 @@ __all__ = [
 ]
 
 CLEAR_CONFIRMATION = "DELETE ALL DATA"
+DISRUPTIONS_CLEAR_CONFIRMATION = "DELETE ALL DISRUPTIONS"
 FileFormat = Literal["parquet", "csv"]
 JSONScalar = str | int | float | bool | None
 # request fields take JSON types as they are (no "0" for false, no 1.0 for an integer)
@@ -401,6 +403,12 @@ class DisruptionCreate(_Request):
     end: NaiveDatetime
     severity: float = Field(0.5, ge=0.0, le=1.0)
     note: SStr = Field("", max_length=500)
+
+
+class DisruptionsClearRequest(_Request):
+    """Like clearing data: removing every disruption needs the explicit confirmation."""
+
+    confirm: Literal["DELETE ALL DISRUPTIONS"] = Field(description="the explicit confirmation")
 
 
 class DisruptionInfo(BaseModel):
