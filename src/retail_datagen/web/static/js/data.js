@@ -88,9 +88,8 @@ function factsBody() {
 function estimateQuery(body) {
   const params = new URLSearchParams();
   for (const key of ["start", "end", "days", "workers", "format"]) {
-    if (body[key] !== undefined) params.set(key, String(body[key]));
+    if (body[key] !== undefined && !(key === "end" && body.until_now)) params.set(key, String(body[key]));
   }
-  if (body.until_now) params.set("until_now", "true");
   return params.toString();
 }
 
