@@ -8,10 +8,13 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from playwright.sync_api import expect
+
+from retail_datagen.disruptions import DisruptionService
 
 
 def test_generate_facts_from_the_data_tab_and_preview_a_table(
@@ -133,6 +136,26 @@ def test_streaming_to_a_file_sink_moves_the_counter(
     page.get_by_role("button", name="Stop").click()
     expect(page.locator("#stream-badge")).to_have_text("stopped")
     assert (server.data_dir / "stream" / "events.jsonl").stat().st_size > 0
+
+
+def test_removing_all_disruptions_asks_first(server: Any, page: Any) -> None:
+    DisruptionService(server.data_dir).create(
+        "weather_delay", "network", None, datetime(2024, 1, 2), datetime(2024, 1, 3)
+    )
+    page.goto(f"{server.url}/#streaming")
+    rows = page.locator("#disruption-table tbody tr")
+    expect(rows).to_contain_text("weather_delay")
+    answers = iter([False, True])  # "Cancel" first, then "OK"
+    page.on("dialog", lambda d: d.accept() if next(answers) else d.dismiss())
+    remove_all = page.get_by_role("button", name="Remove all")
+    with page.expect_event("dialog"):
+        remove_all.click()
+    page.wait_for_timeout(300)
+    assert len(DisruptionService(server.data_dir).list()) == 1
+    with page.expect_event("dialog"):
+        remove_all.click()
+    expect(rows).to_have_text("No disruptions.")
+    assert DisruptionService(server.data_dir).list() == []
 
 
 def test_config_shows_inline_errors_from_the_api(
