@@ -22,9 +22,9 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn
 from rich.table import Table as RichTable
-from typer.core import TyperGroup
 
 from retail_datagen import __version__
+from retail_datagen.cli_help import FlagGroup
 from retail_datagen.config.models import RetailConfig
 from retail_datagen.config.secrets import install_redaction, redact
 from retail_datagen.errors import UserError
@@ -41,39 +41,8 @@ EXIT_FAILED = 1
 EXIT_INTERRUPTED = 130
 
 
-class _FlagGroup(TyperGroup):
-    """Lists boolean flags without a value in help (typer 0.29 shows ``<bool>`` after each).
-
-    Applied to every command and sub-group reached from the root, ``--help`` included.
-    """
-
-    def get_params(self, ctx: Any) -> list[Any]:
-        return _plain_flags(super().get_params(ctx))
-
-    def get_command(self, ctx: Any, cmd_name: str) -> Any:
-        command = super().get_command(ctx, cmd_name)
-        if command is not None:
-            _plain_flags_below(command, ctx)
-        return command
-
-
-def _plain_flags(params: list[Any]) -> list[Any]:
-    for param in params:
-        if getattr(param, "is_flag", False) and not getattr(param, "count", False):
-            param.metavar = ""
-    return params
-
-
-def _plain_flags_below(command: Any, ctx: Any) -> None:
-    _plain_flags(command.get_params(ctx))
-    for name in getattr(command, "list_commands", lambda _ctx: [])(ctx):
-        sub = command.get_command(ctx, name)
-        if sub is not None:
-            _plain_flags_below(sub, ctx)
-
-
 app = typer.Typer(
-    cls=_FlagGroup,
+    cls=FlagGroup,
     name="retail-datagen",
     help=(
         "Generate realistic, entirely synthetic retail data (dimensions + facts) into an "
