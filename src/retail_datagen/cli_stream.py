@@ -329,14 +329,14 @@ def register(app: typer.Typer) -> None:
         table = RichTable()
         table.add_column("id", no_wrap=True, min_width=max(len(d.id) for d in items))
         for column in ("kind", "target", "start", "end", "severity", "note"):
-            table.add_column(column)
+            table.add_column(column, overflow="fold")  # wrap on a narrow terminal, never cut
         for d in items:
             table.add_row(
                 d.id,
                 d.kind,
                 d.target,
-                d.start.isoformat(),
-                d.end.isoformat(),
+                d.start.isoformat(timespec="minutes"),
+                d.end.isoformat(timespec="minutes"),
                 f"{d.severity:g}",
                 d.note,
             )
