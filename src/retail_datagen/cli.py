@@ -24,9 +24,11 @@ from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn
 from rich.table import Table as RichTable
 
 from retail_datagen import __version__
+from retail_datagen.cli_help import FlagGroup
 from retail_datagen.config.models import RetailConfig
 from retail_datagen.config.secrets import install_redaction, redact
 from retail_datagen.errors import UserError
+from retail_datagen.generators.estimate import CONFIRM_LIMITS, GenerationEstimate, estimate_run
 from retail_datagen.generators.fact_generator import plan_window
 
 __all__ = ["app", "main"]
@@ -38,7 +40,9 @@ EXIT_USER_ERROR = 2
 EXIT_FAILED = 1
 EXIT_INTERRUPTED = 130
 
+
 app = typer.Typer(
+    cls=FlagGroup,
     name="retail-datagen",
     help=(
         "Generate realistic, entirely synthetic retail data (dimensions + facts) into an "
@@ -235,6 +239,14 @@ def _eta(seconds: float | None) -> str:
     return f"ETA {hours}:{minutes:02d}:{secs:02d}" if hours else f"ETA {minutes:02d}:{secs:02d}"
 
 
+def _speed(rows_per_second: float | None) -> str:
+    if rows_per_second is None:
+        return ""
+    if rows_per_second >= 1e6:
+        return f"{rows_per_second / 1e6:.1f} M rows/s"
+    return f"{rows_per_second / 1e3:.0f} k rows/s"
+
+
 def _generate_facts(
     cfg: RetailConfig,
     start: date | None,
@@ -252,21 +264,23 @@ def _generate_facts(
         TextColumn("{task.description}"),
         BarColumn(),
         TextColumn("{task.percentage:>5.1f}%"),
-        TextColumn("{task.fields[tables]}"),
+        TextColumn("{task.fields[counter]}"),
+        TextColumn("{task.fields[speed]}"),
         TextColumn("{task.fields[eta]}"),
         console=_stderr(),
         transient=False,
     )
 
     with progress:
-        task = progress.add_task("facts", total=100.0, tables="", eta=_eta(None))
+        task = progress.add_task("facts", total=100.0, counter="", speed="", eta=_eta(None))
 
         def on_update(update: ProgressUpdate) -> None:
             progress.update(
                 task,
                 completed=update.percent,
                 description=f"facts {update.message}".strip(),
-                tables=update.table_counter,
+                counter=update.counter,
+                speed=_speed(update.rows_per_second),
                 eta=_eta(update.estimated_seconds_remaining),
             )
 
@@ -351,14 +365,31 @@ def generate(
             help="Regenerate the dimensions even when facts exist (removes all fact data).",
         ),
     ] = False,
+    dry_run: Annotated[
+        bool,
+        typer.Option(
+            "--dry-run",
+            help="Print the estimate (days, rows, disk, time) and exit; writes nothing.",
+        ),
+    ] = False,
+    yes: Annotated[
+        bool,
+        typer.Option(
+            "--yes",
+            "-y",
+            help="Proceed without asking when the estimate is over 20 GB or 30 minutes.",
+        ),
+    ] = False,
 ) -> None:
     """Generate dimensions (if missing) and historical facts.
 
     Without a range: from historical.start_date (or after the last generated day) to yesterday.
+
+    The estimate comes first; over 20 GB or 30 minutes a terminal is asked, else --yes is needed.
     """
     cfg = _load_config(config, data_dir)
     first, last, window = _parse_day(start, "--start"), _parse_day(end, "--end"), days
-    if dims_only and (first or last or window or fmt or csv_daily or workers):
+    if dims_only and (first or last or window or fmt or csv_daily or workers or dry_run):
         raise UserError("--dims-only generates no facts; drop the fact options")
     if csv_daily and fmt is not FileFormat.csv:
         if fmt is not None:
@@ -370,6 +401,13 @@ def generate(
     from retail_datagen.storage.duckdb_store import has_dimensions
 
     root = _data_root(cfg)
+    if not dims_only:
+        kind = fmt.value if fmt else None
+        # --force removes the facts first: the run starts over
+        size = estimate_run(
+            cfg, first, last, window, workers=workers, output_format=kind, fresh=force
+        )
+        _announce_estimate(size, dry_run=dry_run, yes=yes)
     if dims_only or force or not has_dimensions(root):
         counts = _generate_dimensions(cfg, force)
         _print_counts(f"Dimensions in {root}", counts)
@@ -382,6 +420,24 @@ def generate(
         fmt = FileFormat(state.output_format) if state.has_fact_data else FileFormat.parquet
         csv_daily = csv_daily or (state.has_fact_data and state.csv_daily)
     _generate_facts(cfg, plan_start, plan_end, workers, fmt.value, csv_daily)
+
+
+def _announce_estimate(size: GenerationEstimate, *, dry_run: bool, yes: bool) -> None:
+    """Print the estimate; stop after it (``--dry-run``) or unless a large run is confirmed."""
+    if dry_run:
+        _stdout().print(f"estimate: {size.describe()}")
+        raise typer.Exit(0)
+    ask = size.needs_confirmation and not yes
+    limits = f"over {CONFIRM_LIMITS}"
+    if ask and not sys.stdin.isatty():
+        raise UserError(
+            f"estimated {size.describe()} — {limits}; re-run with --yes to proceed, or "
+            "generate fewer days (--days N or --end DATE)"
+        )
+    typer.echo(f"estimate: {size.describe()}", err=True)
+    if ask and not typer.confirm(f"This run is {limits}. Start it?", default=False, err=True):
+        typer.echo("not started; nothing was written", err=True)
+        raise typer.Exit(EXIT_FAILED)
 
 
 # ---------------------------------------------------------------- export

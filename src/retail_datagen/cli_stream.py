@@ -327,15 +327,16 @@ def register(app: typer.Typer) -> None:
         from rich.table import Table as RichTable
 
         table = RichTable()
-        for column in ("id", "kind", "target", "start", "end", "severity", "note"):
-            table.add_column(column)
+        table.add_column("id", no_wrap=True, min_width=max(len(d.id) for d in items))
+        for column in ("kind", "target", "start", "end", "severity", "note"):
+            table.add_column(column, overflow="fold")  # wrap on a narrow terminal, never cut
         for d in items:
             table.add_row(
                 d.id,
                 d.kind,
                 d.target,
-                d.start.isoformat(),
-                d.end.isoformat(),
+                d.start.isoformat(timespec="minutes"),
+                d.end.isoformat(timespec="minutes"),
                 f"{d.severity:g}",
                 d.note,
             )
@@ -389,7 +390,9 @@ def register(app: typer.Typer) -> None:
     @disruptions.command("remove")
     @base._cli_errors
     def disruptions_remove(
-        disruption_id: Annotated[str, typer.Argument(metavar="ID", help="Disruption id.")],
+        disruption_id: Annotated[
+            str, typer.Argument(metavar="ID", help="Disruption id, or any unique start of it.")
+        ],
         config: base.ConfigOption = None,
         data_dir: base.DataDirOption = None,
     ) -> None:
@@ -397,7 +400,8 @@ def register(app: typer.Typer) -> None:
         from retail_datagen.disruptions import DisruptionService
 
         cfg = base._load_config(config, data_dir)
-        removed = DisruptionService(base._data_root(cfg)).delete(disruption_id)
+        service = DisruptionService(base._data_root(cfg))
+        removed = service.delete(service.resolve(disruption_id))
         base._stdout().print(f"removed {removed.id}")
 
     @disruptions.command("clear")

@@ -20,7 +20,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from retail_datagen.errors import DataStateError, UserError
 from retail_datagen.storage.atomic import atomic_write_text
+from retail_datagen.storage.duckdb_store import open_store, table_exists
 from retail_datagen.storage.layout import DataLayout
+from retail_datagen.storage.sql import fetch_one, ident
 
 __all__ = [
     "ALLOWED_TARGETS",
@@ -30,6 +32,7 @@ __all__ = [
     "DisruptionService",
     "TargetType",
     "active_on",
+    "check_target",
     "load_disruptions",
 ]
 
@@ -47,6 +50,15 @@ ALLOWED_TARGETS: dict[str, tuple[str, ...]] = {
     "truck_breakdown": ("truck", "dc"),
     "weather_delay": ("store", "dc", "network"),
     "supplier_delay": ("dc", "product", "network"),
+}
+
+
+# the dimension that holds each kind of target (its primary key is ID)
+TARGET_TABLES: dict[str, str] = {
+    "dc": "dim_distribution_centers",
+    "store": "dim_stores",
+    "truck": "dim_trucks",
+    "product": "dim_products",
 }
 
 
@@ -107,6 +119,32 @@ def active_on(disruptions: Iterable[Disruption], day: date) -> list[Disruption]:
     begin = datetime.combine(day, time.min)
     end = begin + timedelta(days=1)
     return [d for d in disruptions if d.overlaps(begin, end)]
+
+
+def check_target(data_dir: str | Path, target_type: str, target_id: int | None) -> None:
+    """Refuse a DC, store, truck or product that the folder's dimensions do not have.
+
+    Checked only once the dimensions exist (before that any id may be planned ahead). The CLI
+    and the API both reach it through :meth:`DisruptionService.create`.
+    """
+    table = TARGET_TABLES.get(target_type)
+    layout = DataLayout.of(data_dir)
+    if table is None or target_id is None or not layout.duckdb_path.exists():
+        return
+    with open_store(layout.root) as con:
+        if not table_exists(con, table):
+            return
+        row = fetch_one(
+            con,
+            f"SELECT count(*) FILTER (WHERE ID = ?), min(ID), max(ID) FROM {ident(table)}",
+            [target_id],
+        )
+    if row is None or row[0]:
+        return
+    known = f"the ids run from {row[1]} to {row[2]}" if row[1] is not None else "there are none"
+    raise UserError(
+        f"there is no {target_type} {target_id} in {layout.root} ({known}); pick an existing one"
+    )
 
 
 def _validation_message(exc: ValidationError) -> str:
@@ -174,6 +212,7 @@ class DisruptionService:
             )
         except ValidationError as exc:
             raise UserError(f"invalid disruption: {_validation_message(exc)}") from None
+        check_target(self.path.parent, disruption.target_type, disruption.target_id)
         with self._lock:
             items = _read(self.path)
             while any(d.id == disruption.id for d in items):  # practically never
@@ -193,6 +232,24 @@ class DisruptionService:
             if item.id == disruption_id:
                 return item
         raise UserError(f"no disruption with id {disruption_id!r}")
+
+    def resolve(self, prefix: str) -> str:
+        """The full id that ``prefix`` (an id, or any unique start of one) names."""
+        wanted = prefix.strip().rstrip("…")
+        ids = [d.id for d in _read(self.path)]
+        if wanted in ids:
+            return wanted
+        matches = [i for i in ids if wanted and i.startswith(wanted)]
+        if len(matches) == 1:
+            return matches[0]
+        if not matches:
+            raise UserError(
+                f"no disruption with id {prefix!r}; `retail-datagen disruptions list` shows them"
+            )
+        raise UserError(
+            f"{prefix!r} matches {len(matches)} disruptions ({', '.join(matches)}); "
+            "give more of the id"
+        )
 
     def delete(self, disruption_id: str) -> Disruption:
         """Remove one disruption; an unknown id is a :class:`UserError`."""

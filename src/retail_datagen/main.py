@@ -37,10 +37,10 @@ def __getattr__(name: str) -> Any:
 
 def main(argv: list[str] | None = None) -> None:
     """Run ``retail-datagen serve`` with ``argv`` (default: the process arguments)."""
-    from retail_datagen.cli import app as cli
+    from retail_datagen.__main__ import load_cli
 
     args = sys.argv[1:] if argv is None else argv
-    cli(["serve", *args], prog_name="python -m retail_datagen.main")
+    load_cli().app(["serve", *args], prog_name="python -m retail_datagen.main")
 
 
 if __name__ == "__main__":

@@ -59,7 +59,7 @@ WRITES = [
     ("POST", "/api/generate/dimensions", {}),
     ("POST", "/api/data/clear", {"confirm": "DELETE ALL DATA"}),
     ("POST", "/api/stream/stop", None),
-    ("DELETE", "/api/disruptions", None),
+    ("POST", "/api/disruptions/clear", {"confirm": "DELETE ALL DISRUPTIONS"}),
     ("POST", "/api/tasks/x/cancel", None),
 ]
 

@@ -249,5 +249,6 @@ async def test_disruptions_create_list_delete_clear(client: httpx.AsyncClient) -
     assert (await client.delete(f"/api/disruptions/{item['id']}")).status_code == 200
     assert (await client.delete(f"/api/disruptions/{item['id']}")).status_code == 404
     await client.post("/api/disruptions", json=body)
-    assert (await client.delete("/api/disruptions")).json() == {"removed": 1}
+    confirm = {"confirm": "DELETE ALL DISRUPTIONS"}
+    assert (await client.post("/api/disruptions/clear", json=confirm)).json() == {"removed": 1}
     assert (await client.get("/api/disruptions")).json() == {"disruptions": []}

@@ -1,16 +1,20 @@
 """The web UI in a real browser: generate from the Data tab and watch the progress reach
-100 %, preview a table, the dashboard charts, streaming to a file sink, inline config errors,
-clearing all data through three confirmations, and the phone-sized layout."""
+100 %, the estimate shown before generating, preview a table, the dashboard charts, streaming
+to a file sink, inline config errors, clearing all data through three confirmations, and the
+phone-sized layout."""
 
 from __future__ import annotations
 
 import os
 import re
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from playwright.sync_api import expect
+
+from retail_datagen.disruptions import DisruptionService
 
 
 def test_generate_facts_from_the_data_tab_and_preview_a_table(
@@ -24,7 +28,7 @@ def test_generate_facts_from_the_data_tab_and_preview_a_table(
     form.get_by_role("button", name="Generate facts").click()
 
     expect(page.locator("#progress-percent")).to_have_text("100.0 %", timeout=60_000)
-    expect(page.locator("#progress-tables")).to_have_text("16/16 tables complete")
+    expect(page.locator("#progress-tables")).to_have_text("2/2 days complete")
     expect(page.locator("#progress-bar")).to_have_attribute("aria-valuenow", "100")
     expect(page.locator("#progress-detail")).to_contain_text("succeeded")
     expect(page.locator("#progress-eta")).to_have_text(re.compile(r"^ETA "))
@@ -39,6 +43,48 @@ def test_generate_facts_from_the_data_tab_and_preview_a_table(
     assert (server.data_dir / "retail.duckdb").exists()
     page.evaluate("document.querySelector('#tables-list').parentElement.scrollTop = 0")
     shot(page, "data", full_page=True)
+
+
+def test_the_facts_form_shows_the_estimate_and_a_large_run_asks_first(
+    server: Any, page: Any
+) -> None:
+    page.goto(f"{server.url}/#data")
+    estimate = page.locator("#facts-estimate")
+    expect(estimate).to_contain_text(re.compile(r"^Estimate: [\d,]+ days \(2024-01-01 → "))
+    expect(estimate).to_contain_text("of Parquet on disk")
+    form = page.locator("#form-facts")
+    form.get_by_label("Start").fill("2024-01-01")
+    form.get_by_label("Days").fill("3")
+    form.get_by_label("Format").select_option("csv")
+    expect(estimate).to_contain_text("Estimate: 3 days (2024-01-01 → 2024-01-03)")
+    expect(estimate).to_contain_text("of CSV on disk")
+    form.get_by_label("Days").fill("0")
+    expect(estimate).to_contain_text("days")  # the server's one-line reason
+
+    # a busy chain: its whole history is over 20 GB, so starting it asks first
+    page.goto(f"{server.url}/#config")
+    page.locator('[data-key="volume.customers_per_day"]').fill("200000")
+    page.get_by_role("button", name="Save").click()
+    expect(page.locator("#toast")).to_contain_text("configuration saved")
+    page.goto(f"{server.url}/#data")
+    form.get_by_label("Days").fill("")
+    form.get_by_label("Start").fill("")
+    form.get_by_label("Format").select_option("")
+    expect(estimate).to_have_class(re.compile(r"\blarge\b"))
+    expect(estimate).to_contain_text("GB of Parquet on disk")
+    asked: list[str] = []
+
+    def dismiss(dialog: Any) -> None:
+        asked.append(dialog.message)
+        dialog.dismiss()
+
+    page.on("dialog", dismiss)
+    with page.expect_event("dialog"):
+        form.get_by_role("button", name="Generate facts").click()
+    expect(page.locator("#progress-detail")).to_have_text("No task yet.")
+    page.wait_for_timeout(500)  # a started task would show by now
+    assert len(asked) == 1 and "over 20 GB or 30 minutes" in asked[0], asked
+    assert page.request.get(f"{server.url}/api/tasks").json()["tasks"] == []
 
 
 def test_dashboard_shows_counts_and_charts(
@@ -90,6 +136,26 @@ def test_streaming_to_a_file_sink_moves_the_counter(
     page.get_by_role("button", name="Stop").click()
     expect(page.locator("#stream-badge")).to_have_text("stopped")
     assert (server.data_dir / "stream" / "events.jsonl").stat().st_size > 0
+
+
+def test_removing_all_disruptions_asks_first(server: Any, page: Any) -> None:
+    DisruptionService(server.data_dir).create(
+        "weather_delay", "network", None, datetime(2024, 1, 2), datetime(2024, 1, 3)
+    )
+    page.goto(f"{server.url}/#streaming")
+    rows = page.locator("#disruption-table tbody tr")
+    expect(rows).to_contain_text("weather_delay")
+    answers = iter([False, True])  # "Cancel" first, then "OK"
+    page.on("dialog", lambda d: d.accept() if next(answers) else d.dismiss())
+    remove_all = page.get_by_role("button", name="Remove all")
+    with page.expect_event("dialog"):
+        remove_all.click()
+    page.wait_for_timeout(300)
+    assert len(DisruptionService(server.data_dir).list()) == 1
+    with page.expect_event("dialog"):
+        remove_all.click()
+    expect(rows).to_have_text("No disruptions.")
+    assert DisruptionService(server.data_dir).list() == []
 
 
 def test_config_shows_inline_errors_from_the_api(

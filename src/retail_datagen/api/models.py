@@ -28,12 +28,14 @@ __all__ = [
     "DisruptionCreate",
     "DisruptionInfo",
     "DisruptionList",
+    "DisruptionsClearRequest",
     "ErrorResponse",
     "EventTypes",
     "ExportRequest",
     "FieldError",
     "GenerateDimensionsRequest",
     "GenerateFactsRequest",
+    "GenerationEstimate",
     "Health",
     "HourTraffic",
     "Info",
@@ -59,6 +61,7 @@ __all__ = [
 ]
 
 CLEAR_CONFIRMATION = "DELETE ALL DATA"
+DISRUPTIONS_CLEAR_CONFIRMATION = "DELETE ALL DISRUPTIONS"
 FileFormat = Literal["parquet", "csv"]
 JSONScalar = str | int | float | bool | None
 # request fields take JSON types as they are (no "0" for false, no 1.0 for an integer)
@@ -148,10 +151,31 @@ class ProgressInfo(BaseModel):
     table_counter: str = Field(description='"X/N tables complete"')
     tables_in_progress: list[str]
     estimated_seconds_remaining: float | None
-    progress_rate: float = Field(description="percent per second, rolling")
+    progress_rate: float = Field(description="percent per second, smoothed")
     last_update_timestamp: str
     message: str = ""
     rows_written: int = 0
+    days_complete: int | None = Field(None, description="fact runs: whole days written")
+    days_total: int | None = None
+    rows_per_second: float | None = Field(None, description="none while warming up")
+    counter: str = Field(
+        "", description='what advances: "X/N days complete" for facts, else the table counter'
+    )
+
+
+class GenerationEstimate(BaseModel):
+    """What a fact run would write and roughly how long it takes (within about 2×)."""
+
+    start: date | None = Field(description="first day; none when the facts are up to date")
+    end: date | None = Field(description="last day, inclusive")
+    days: int
+    rows: int = Field(description="fact rows")
+    bytes: int = Field(description="fact files on disk")
+    seconds: float = Field(description="wall time on a machine like the project's (2 cores)")
+    workers: int
+    output_format: FileFormat
+    needs_confirmation: bool = Field(description="above 20 GB or 30 minutes")
+    summary: str = Field(description="the estimate on one line, as the CLI prints it")
 
 
 class TaskInfo(BaseModel):
@@ -379,6 +403,12 @@ class DisruptionCreate(_Request):
     end: NaiveDatetime
     severity: float = Field(0.5, ge=0.0, le=1.0)
     note: SStr = Field("", max_length=500)
+
+
+class DisruptionsClearRequest(_Request):
+    """Like clearing data: removing every disruption needs the explicit confirmation."""
+
+    confirm: Literal["DELETE ALL DISRUPTIONS"] = Field(description="the explicit confirmation")
 
 
 class DisruptionInfo(BaseModel):

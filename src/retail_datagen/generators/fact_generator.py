@@ -159,6 +159,7 @@ class FactDataGenerator:
         days = [first + timedelta(days=i) for i in range((last - first).days + 1)]
         units = canonical_units(days, dims["dim_distribution_centers"].num_rows)
         tracker = ProgressTracker(self.progress, len(GENERATED_TABLES))
+        units_per_day = len(units) // len(days)  # canonical order: day by day
         delivered = 0
 
         def deliver(result: UnitResult) -> None:
@@ -172,6 +173,8 @@ class FactDataGenerator:
                 tables_in_progress=appender.writer.tables_in_progress,
                 message=result.unit.day.isoformat(),
                 rows_written=sum(appender.rows.values()),
+                days_complete=delivered // units_per_day,
+                days_total=len(days),
             )
 
         cancelled = False
@@ -201,6 +204,8 @@ class FactDataGenerator:
                 tables_complete=len(GENERATED_TABLES),
                 message="done",
                 rows_written=sum(appender.rows.values()),
+                days_complete=len(days),
+                days_total=len(days),
                 force=True,
             )
         through = appender.committed_through

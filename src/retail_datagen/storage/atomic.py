@@ -103,15 +103,24 @@ def atomic_path(final: Path) -> Iterator[Path]:
         raise
 
 
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` atomically."""
+def atomic_write_bytes(path: Path, data: bytes, *, mode: int | None = None) -> None:
+    """Write ``data`` to ``path`` atomically; ``mode`` (e.g. 0o600 for a file holding a secret)
+    applies from the moment the file exists, so its content is never readable by others."""
     with atomic_path(path) as tmp:
-        tmp.write_bytes(data)
+        if mode is None:
+            tmp.write_bytes(data)
+            return
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
+        with os.fdopen(fd, "wb") as out:
+            os.fchmod(out.fileno(), mode)  # exactly ``mode``, whatever the umask
+            out.write(data)
 
 
-def atomic_write_text(path: Path, text: str, encoding: str = "utf-8") -> None:
-    """Write ``text`` to ``path`` atomically."""
-    atomic_write_bytes(path, text.encode(encoding))
+def atomic_write_text(
+    path: Path, text: str, encoding: str = "utf-8", *, mode: int | None = None
+) -> None:
+    """Write ``text`` to ``path`` atomically (see :func:`atomic_write_bytes` for ``mode``)."""
+    atomic_write_bytes(path, text.encode(encoding), mode=mode)
 
 
 def write_parquet_atomic(table: pa.Table, path: Path) -> None:

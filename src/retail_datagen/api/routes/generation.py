@@ -2,18 +2,25 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, status
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Query, status
 
 from retail_datagen.api.deps import ServicesDep
 from retail_datagen.api.models import (
+    FileFormat,
     GenerateDimensionsRequest,
     GenerateFactsRequest,
+    GenerationEstimate,
     StateResponse,
     TaskInfo,
 )
 from retail_datagen.api.services import data, generation
+from retail_datagen.api.services.errors import InvalidInput
 
 router = APIRouter(prefix="/api", tags=["generation"])
+ISO_DATE = r"^\d{4}-\d{2}-\d{2}$"
 
 
 @router.post("/generate/dimensions", response_model=TaskInfo, status_code=status.HTTP_202_ACCEPTED)
@@ -41,6 +48,39 @@ def generate_facts(services: ServicesDep, body: GenerateFactsRequest) -> TaskInf
     params = body.model_dump(mode="json")
     task = services.tasks.submit("generate_facts", work, params=params)
     return TaskInfo.model_validate(task.to_dict())
+
+
+@router.get("/generation/estimate", response_model=GenerationEstimate)
+def estimate_facts(
+    services: ServicesDep,
+    start: Annotated[
+        str | None,
+        Query(pattern=ISO_DATE, description="first day, as for POST /api/generate/facts"),
+    ] = None,
+    end: Annotated[
+        str | None, Query(pattern=ISO_DATE, description="last day, inclusive; none: yesterday")
+    ] = None,
+    days: Annotated[int | None, Query(ge=1, le=36_600)] = None,
+    workers: Annotated[int | None, Query(ge=1, le=256)] = None,
+    format: Annotated[FileFormat | None, Query(description="fact file format")] = None,
+) -> GenerationEstimate:
+    """Rows, disk and time of the fact run these fields would start; nothing is written."""
+    estimate = generation.estimate_facts(
+        services.config.config,
+        _day(start, "start"),
+        _day(end, "end"),
+        days,
+        format,
+        workers or services.settings.workers,
+    )
+    return GenerationEstimate.model_validate(estimate.to_dict())
+
+
+def _day(text: str | None, name: str) -> date | None:
+    try:
+        return date.fromisoformat(text) if text is not None else None
+    except ValueError as exc:
+        raise InvalidInput(f"{name} = {text!r}: {exc}") from None
 
 
 @router.get("/state", response_model=StateResponse)

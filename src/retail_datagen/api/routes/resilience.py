@@ -9,10 +9,12 @@ from fastapi import APIRouter, Query, status
 
 from retail_datagen.api.deps import ServicesDep
 from retail_datagen.api.models import (
+    DISRUPTIONS_CLEAR_CONFIRMATION,
     DeadLetterList,
     DisruptionCreate,
     DisruptionInfo,
     DisruptionList,
+    DisruptionsClearRequest,
     RemovedResponse,
     ReplayRequest,
     ReplayResult,
@@ -69,6 +71,11 @@ def delete_disruption(services: ServicesDep, disruption_id: str) -> DisruptionIn
     return DisruptionInfo.model_validate(services.stream.delete_disruption(disruption_id))
 
 
-@router.delete("/disruptions", response_model=RemovedResponse)
-def clear_disruptions(services: ServicesDep) -> RemovedResponse:
+@router.post("/disruptions/clear", response_model=RemovedResponse)
+def clear_disruptions(services: ServicesDep, body: DisruptionsClearRequest) -> RemovedResponse:
+    """Remove every disruption; needs ``confirm`` = "DELETE ALL DISRUPTIONS"."""
+    if body.confirm != DISRUPTIONS_CLEAR_CONFIRMATION:  # the model demands it; never skip it
+        raise InvalidInput(
+            f"confirm: type exactly {DISRUPTIONS_CLEAR_CONFIRMATION!r} to remove every disruption"
+        )
     return RemovedResponse(removed=services.stream.clear_disruptions())

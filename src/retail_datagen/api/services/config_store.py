@@ -25,6 +25,7 @@ from retail_datagen.storage.layout import DataLayout
 __all__ = ["MASK", "ConfigService", "FieldProblem"]
 
 MASK = "***"  # what GET shows for a set secret; sending it back keeps the stored value
+SECRET_FILE_MODE = 0o600
 _SOURCE = "config"
 _LEADING_KEY = re.compile(r"^([A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+)\b")
 
@@ -151,11 +152,12 @@ class ConfigService:
     def _save(self, candidate: RetailConfig) -> None:
         data = candidate.model_dump(mode="json")
         data["paths"]["data"] = self._file_paths_data
-        data["realtime"]["azure_connection_string"] = (
-            candidate.realtime.azure_connection_string.get_secret_value()
-        )
+        secret = candidate.realtime.azure_connection_string.get_secret_value()
+        data["realtime"]["azure_connection_string"] = secret
         stored = RetailConfig.from_mapping(data, source=_SOURCE)
         with self._lock:
             self.file.parent.mkdir(parents=True, exist_ok=True)
-            atomic_write_text(self.file, json.dumps(data, indent=2) + "\n")
+            text = json.dumps(data, indent=2) + "\n"
+            # a file with a connection string is readable by its owner only
+            atomic_write_text(self.file, text, mode=SECRET_FILE_MODE if secret else None)
             self._stored = stored

@@ -15,6 +15,7 @@ from retail_datagen.api.services.tasks import TaskCancelled, TaskContext, Work
 from retail_datagen.config.models import RetailConfig
 from retail_datagen.engine.progress import ProgressTracker
 from retail_datagen.errors import DataStateError
+from retail_datagen.generators.estimate import GenerationEstimate, estimate_run
 from retail_datagen.generators.fact_generator import (
     FactDataGenerator,
     GenerationResult,
@@ -27,7 +28,7 @@ from retail_datagen.schema import DIMENSIONS
 from retail_datagen.storage.dimension_store import facts_exist
 from retail_datagen.storage.duckdb_store import has_dimensions
 
-__all__ = ["FactPlan", "dimensions_work", "facts_work", "plan_facts"]
+__all__ = ["FactPlan", "dimensions_work", "estimate_facts", "facts_work", "plan_facts"]
 
 FileFormat = Literal["parquet", "csv"]
 
@@ -91,6 +92,26 @@ def plan_facts(
         fmt = state.output_format if state.has_fact_data else "parquet"
         csv_daily = csv_daily or (state.has_fact_data and state.csv_daily)
     return FactPlan(first, last, fmt, csv_daily)
+
+
+def estimate_facts(
+    config: RetailConfig,
+    start: date | None,
+    end: date | None,
+    days: int | None,
+    fmt: FileFormat | None,
+    workers: int | None,
+) -> GenerationEstimate:
+    """What ``POST /api/generate/facts`` with the same fields would write (reads only)."""
+    return estimate_run(
+        config,
+        start,
+        end,
+        days,
+        workers=workers,
+        output_format=fmt,
+        names=("start", "end", "days"),
+    )
 
 
 def _result(result: GenerationResult) -> dict[str, Any]:

@@ -340,7 +340,9 @@ class StreamService:
         service = self._disruptions()
         try:
             return _as_dict(service.create(**fields))
-        except UserError as exc:
+        except DataStateError:
+            raise
+        except UserError as exc:  # a bad window, target type or a target that does not exist
             raise InvalidInput(str(exc)) from None
 
     def delete_disruption(self, disruption_id: str) -> dict[str, Any]:

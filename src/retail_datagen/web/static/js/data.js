@@ -17,7 +17,8 @@ function renderProgress(p, status) {
   bar.classList.toggle("done", status === "succeeded");
   bar.classList.toggle("failed", status === "failed" || status === "cancelled");
   $("progress-percent").textContent = fmt.percent(percent);
-  $("progress-tables").textContent = p ? p.table_counter : "0/0 tables complete";
+  $("progress-tables").textContent = p ? p.counter || p.table_counter : "0/0 tables complete";
+  $("progress-speed").textContent = p && p.rows_per_second ? `${fmt.int(Math.round(p.rows_per_second))} rows/s` : "";
   $("progress-eta").textContent = status && status !== "running" && status !== "pending" ? "ETA –" : fmt.eta(p ? p.estimated_seconds_remaining : null);
 }
 
@@ -69,6 +70,54 @@ async function start(button, path, body) {
     const task = await api(path, { method: "POST", body });
     watch(task);
   });
+}
+
+// ------------------------------------------------------------------ estimate
+// What the facts form would generate (days, rows, disk, time), shown before it starts; a run
+// over 20 GB or 30 minutes needs a second yes, as `retail-datagen generate` asks on a terminal.
+let estimateTimer = null;
+let estimated = null; // the last estimate, for the fields it was asked with
+
+function factsBody() {
+  const body = formValues($("form-facts"));
+  if (!body.csv_daily) delete body.csv_daily;
+  if (!body.until_now) delete body.until_now;
+  return body;
+}
+
+function estimateQuery(body) {
+  const params = new URLSearchParams();
+  for (const key of ["start", "end", "days", "workers", "format"]) {
+    if (body[key] !== undefined && !(key === "end" && body.until_now)) params.set(key, String(body[key]));
+  }
+  return params.toString();
+}
+
+export async function loadEstimate() {
+  const line = $("facts-estimate");
+  try {
+    estimated = await api(`/api/generation/estimate?${estimateQuery(factsBody())}`);
+    line.textContent = `Estimate: ${estimated.summary}`;
+    line.classList.toggle("large", estimated.needs_confirmation);
+  } catch (err) {
+    estimated = null;
+    line.textContent = `Estimate: ${err.message}`;
+    line.classList.remove("large");
+  }
+  return estimated;
+}
+
+function scheduleEstimate() {
+  clearTimeout(estimateTimer);
+  estimateTimer = setTimeout(loadEstimate, 250);
+}
+
+async function startFacts(button) {
+  const body = factsBody();
+  const size = await loadEstimate(); // exactly what is about to start
+  if (size && size.needs_confirmation
+      && !window.confirm(`${size.summary}.\n\nThis run is over 20 GB or 30 minutes. Start it?`)) return;
+  start(button, "/api/generate/facts", body);
 }
 
 // ------------------------------------------------------------------ tables and previews
@@ -138,11 +187,10 @@ export function init() {
   });
   $("form-facts").addEventListener("submit", (event) => {
     event.preventDefault();
-    const body = formValues(event.target);
-    if (!body.csv_daily) delete body.csv_daily;
-    if (!body.until_now) delete body.until_now;
-    start(event.submitter, "/api/generate/facts", body);
+    startFacts(event.submitter);
   });
+  $("form-facts").addEventListener("input", scheduleEstimate);
+  document.addEventListener("task-finished", loadEstimate); // the next run starts later
   $("form-export").addEventListener("submit", (event) => {
     event.preventDefault();
     const values = formValues(event.target);
@@ -176,4 +224,5 @@ export function init() {
 
 export function show() {
   loadTables();
+  loadEstimate();
 }

@@ -167,10 +167,14 @@ export async function init() {
       }
     });
   });
-  $("disruption-clear").addEventListener("click", (event) => busy(event.target, async () => {
-    await api("/api/disruptions", { method: "DELETE" });
-    loadDisruptions();
-  }));
+  $("disruption-clear").addEventListener("click", (event) => {
+    if (!window.confirm("Remove every disruption? This cannot be undone.")) return;
+    busy(event.target, async () => {
+      const result = await api("/api/disruptions/clear", { method: "POST", body: { confirm: "DELETE ALL DISRUPTIONS" } });
+      toast(`removed ${result.removed} disruption(s)`, "ok");
+      loadDisruptions();
+    });
+  });
 }
 
 // which targets each kind of disruption may have (the server checks it too)
