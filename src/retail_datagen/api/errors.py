@@ -84,5 +84,8 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-        _log.error("unexpected error on %s %s", request.method, request.url.path, exc_info=True)
+        # one line here; the traceback is logged once, by the server (Starlette re-raises)
+        _log.error(
+            "unexpected error on %s %s: %s", request.method, request.url.path, one_line_error(exc)
+        )
         return _json(500, one_line_error(exc) + " (see the server log)")
