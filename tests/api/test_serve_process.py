@@ -29,6 +29,9 @@ main(sys.argv[1:])
 """
 
 
+SERVE = [sys.executable, "-m", "retail_datagen.main"]
+
+
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -104,8 +107,7 @@ def test_serve_on_a_busy_port_says_so_in_one_line_and_exits_2(tmp_path: Path) ->
         busy.listen()
         port = busy.getsockname()[1]
         done = subprocess.run(
-            [sys.executable, "-m", "retail_datagen.main", "--port", str(port)]
-            + ["--data-dir", str(tmp_path / "data")],
+            [*SERVE, "--port", str(port), "--data-dir", str(tmp_path / "data")],
             capture_output=True,
             text=True,
             timeout=120,
