@@ -135,9 +135,7 @@ def test_allowed_hosts_come_from_the_option_and_the_environment() -> None:
 
 
 @pytest.mark.parametrize("bad", ["http://x.lan", "x.lan:8000", "x.lan/", "user@x.lan", "a b"])
-def test_an_allowed_host_with_scheme_port_or_path_is_refused(
-    make_app: Any, bad: str
-) -> None:
+def test_an_allowed_host_with_scheme_port_or_path_is_refused(make_app: Any, bad: str) -> None:
     with pytest.raises(UserError, match="not a host name or IP address"):
         make_app(allowed_hosts=(bad,))
 
