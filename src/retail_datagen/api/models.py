@@ -237,6 +237,9 @@ class StateResponse(BaseModel):
     has_store: bool
     has_dimensions: bool
     state: dict[str, Any]
+    simulated_now: LocalDateTime = Field(
+        description="the simulated clock: the first moment not generated or streamed yet"
+    )
 
 
 # ---------------------------------------------------------------- tables and dashboard
