@@ -57,6 +57,7 @@ __all__ = [
     "ReplayRequest",
     "ReplayResult",
     "RowCounts",
+    "SimulatedClock",
     "StateResponse",
     "StreamStartRequest",
     "StreamStatistics",
@@ -237,8 +238,11 @@ class StateResponse(BaseModel):
     has_store: bool
     has_dimensions: bool
     state: dict[str, Any]
+
+
+class SimulatedClock(BaseModel):
     simulated_now: LocalDateTime = Field(
-        description="the simulated clock: the first moment not generated or streamed yet"
+        description="the first moment not generated or streamed yet (simulated local time)"
     )
 
 

@@ -11,7 +11,7 @@ from retail_datagen.api.models import (
     StateResponse,
     TaskInfo,
 )
-from retail_datagen.api.services import clock, data, generation
+from retail_datagen.api.services import data, generation
 
 router = APIRouter(prefix="/api", tags=["generation"])
 
@@ -46,6 +46,4 @@ def generate_facts(services: ServicesDep, body: GenerateFactsRequest) -> TaskInf
 @router.get("/state", response_model=StateResponse)
 def state(services: ServicesDep) -> StateResponse:
     """Continuation state (SPEC §8) of the server's data folder."""
-    now = clock.simulated_now(services.root, services.config.config.historical.start_date)
-    state = data.generation_state(services.root)
-    return StateResponse.model_validate({**state, "simulated_now": now})
+    return StateResponse.model_validate(data.generation_state(services.root))

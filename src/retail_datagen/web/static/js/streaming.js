@@ -98,7 +98,7 @@ async function defaultDisruptionTimes() {
   if (form.dataset.edited) return;
   let clock;
   try {
-    clock = (await api("/api/state")).simulated_now;
+    clock = (await api("/api/clock")).simulated_now;
   } catch (err) {
     return; // the inputs stay empty (required): the user picks the times
   }
