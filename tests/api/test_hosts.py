@@ -119,7 +119,10 @@ async def test_a_wildcard_bind_serves_any_ip_and_the_host_name_but_no_other_name
 
 
 async def test_allowed_hosts_are_served_and_a_star_serves_any(make_app: Any) -> None:
-    async for client in _client(make_app(allowed_hosts=("retail.lan", "Data.Example."))):
+    allowed = ("retail.lan", "Data.Example.", "192.0.2.7", "[2001:db8::7]")
+    async for client in _client(make_app(allowed_hosts=allowed)):
+        assert await _status(client, "192.0.2.7:8000") == 200
+        assert await _status(client, "[2001:db8::7]:8000") == 200
         assert await _status(client, "retail.lan:8000") == 200
         assert await _status(client, "data.example") == 200
         assert await _status(client, "other.lan") == 400
@@ -134,7 +137,9 @@ def test_allowed_hosts_come_from_the_option_and_the_environment() -> None:
     assert ServerSettings.from_env(environ={}).allowed_hosts == ()
 
 
-@pytest.mark.parametrize("bad", ["http://x.lan", "x.lan:8000", "x.lan/", "user@x.lan", "a b"])
+@pytest.mark.parametrize(
+    "bad", ["http://x.lan", "x.lan:8000", "ab.cd:80", "[::1]:80", "x.lan/", "user@x.lan", "a b"]
+)
 def test_an_allowed_host_with_scheme_port_or_path_is_refused(make_app: Any, bad: str) -> None:
     with pytest.raises(UserError, match="not a host name or IP address"):
         make_app(allowed_hosts=(bad,))

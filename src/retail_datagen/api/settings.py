@@ -38,8 +38,17 @@ DATA_DIR_ENV = "RETAIL_DATAGEN_DATA_DIR"
 HOST_ENV = "RETAIL_DATAGEN_HOST"
 
 
-# a DNS name, an IPv4 address or an IPv6 address (with or without brackets)
-_HOST_NAME = re.compile(r"[A-Za-z0-9_](?:[A-Za-z0-9_.-]*[A-Za-z0-9_.])?|\[?[0-9A-Fa-f:.]+\]?")
+_DNS_NAME = re.compile(r"[A-Za-z0-9_](?:[A-Za-z0-9_.-]*[A-Za-z0-9_.])?")
+
+
+def _is_host_name(name: str) -> bool:
+    """A DNS name, or an IP address (an IPv6 one with or without brackets); no port."""
+    bare = name[1:-1] if name.startswith("[") and name.endswith("]") else name
+    try:
+        ipaddress.ip_address(bare)
+    except ValueError:
+        return bare == name and _DNS_NAME.fullmatch(name) is not None
+    return True
 
 
 def is_loopback(host: str) -> bool:
@@ -121,7 +130,7 @@ class ServerSettings:
         if self.api_token is not None and len(self.api_token) < 16:
             raise UserError(f"{TOKEN_ENV} is too short; use at least 16 random characters")
         for name in self.allowed_hosts:
-            if name != "*" and not _HOST_NAME.fullmatch(name):
+            if name != "*" and not _is_host_name(name):
                 raise UserError(
                     f"allowed host {name!r} is not a host name or IP address; give it without "
                     f"scheme, port or path (--allowed-host or {ALLOWED_HOSTS_ENV})"
