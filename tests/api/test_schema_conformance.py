@@ -111,3 +111,5 @@ def test_request_constraints_are_in_the_schema(make_app: Any) -> None:
     assert export["then"] == {"properties": {"format": {"const": "csv"}}}
     tables = export["properties"]["tables"]["anyOf"][0]["items"]
     assert "fact_receipts" in tables["enum"]
+    facts = components["GenerateFactsRequest"]["allOf"]
+    assert {"properties": {"end": {"type": "null"}}} in [rule["then"] for rule in facts]

@@ -186,6 +186,23 @@ class GenerateDimensionsRequest(_Request):
 class GenerateFactsRequest(_Request):
     """Like ``retail-datagen generate``: at most two of start/end/days; none = until now."""
 
+    model_config = ConfigDict(
+        extra="forbid",
+        # the cross-field rules of _consistent, stated in the schema
+        json_schema_extra={
+            "allOf": [
+                {
+                    "if": {"properties": {"until_now": {"const": True}}, "required": ["until_now"]},
+                    "then": {"properties": {"end": {"type": "null"}}},
+                },
+                {
+                    "if": {"properties": {"csv_daily": {"const": True}}, "required": ["csv_daily"]},
+                    "then": {"properties": {"format": {"not": {"const": "parquet"}}}},
+                },
+            ]
+        },
+    )
+
     start: date | None = Field(None, description="first day (default: continue the history)")
     end: date | None = Field(None, description="last day, inclusive (default: yesterday)")
     days: SInt | None = Field(None, ge=1, le=36_600, description="number of days")
