@@ -71,7 +71,6 @@ def bind(host: str, port: int) -> socket.socket:
             ) from None
         reason = exc.strerror or str(exc)
         raise UserError(f"cannot listen on {host}:{port}: {reason}") from None
-    sock.set_inheritable(True)
     return sock
 
 
