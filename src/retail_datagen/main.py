@@ -4,8 +4,9 @@
   starts the server (the same options as ``retail-datagen serve``).
 * ``uvicorn retail_datagen.main:app`` serves an app built on first access from the
   environment (``RETAIL_DATAGEN_CONFIG``, ``RETAIL_DATAGEN_DATA_DIR``,
-  ``RETAIL_DATAGEN_API_TOKEN``); as uvicorn's bind address is unknown here, without a token
-  only clients on this machine may change anything.
+  ``RETAIL_DATAGEN_API_TOKEN``, ``RETAIL_DATAGEN_ALLOWED_HOSTS``); as uvicorn's bind address
+  is unknown here, without a token only clients on this machine may change anything, and
+  only loopback names and the allowed hosts are answered.
 
 Importing this module has no side effects (worker processes re-import it).
 """

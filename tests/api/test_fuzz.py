@@ -1,10 +1,11 @@
-"""Property-based fuzzing of the app's own OpenAPI schema with schemathesis: no 5xx, and every
-response conforms to its declared model.
+"""Property-based fuzzing of the app's own OpenAPI schema with schemathesis: no 5xx, declared
+status codes, content types and response models, schema-valid requests accepted, complete
+``Allow`` headers, and schema-violating requests rejected.
 
-Bounded to 20 examples per operation against a throwaway data folder (filled with the tiny
-dataset before the first case runs). Excluded: operations that start long work or open
-network sinks from random input (generate, stream start, connection test, dead-letter replay)
-and the endless live statistics stream.
+Bounded (20 examples per operation, derandomized) against a throwaway data folder (filled with
+the tiny dataset before the first case runs). Excluded: operations that start long work or open
+network sinks from random input (generate, stream start, connection test, dead-letter replay),
+clearing all data (its own tests cover it) and the endless live statistics stream.
 """
 
 from __future__ import annotations
@@ -28,24 +29,27 @@ EXCLUDED = (
     r"|^/api/stream/(start|live)$"
     r"|^/api/connection/test$"
     r"|^/api/dead-letters/replay$"
+    r"|^/api/data/clear$"
 )
 
-EXCLUDED_CHECKS = [
-    # Starlette answers 405 with the Allow header of the first route of a path only
-    checks.allow_header_conformance,
-    # schema-valid is not always valid: cross-field rules (csv_daily needs csv, until_now
-    # excludes end, a disruption kind allows certain targets, simulated times are naive),
-    # free-form configuration objects checked key by key, and the state of the data folder
-    # answer 4xx with a message; every other check (no 5xx, declared responses, rejecting
-    # schema-violating input) stays on
-    checks.positive_data_acceptance,
-]
+# Operations whose valid-looking input may still be refused with 4xx and a one-line reason,
+# because the rule is not one a schema can state. Every other operation must accept every
+# request its schema allows (positive data acceptance).
+NOT_ALWAYS_ACCEPTED = {
+    # the configuration is checked key by key against RetailConfig, including cross-field
+    # rules (min <= max, ...); the 422 names the key
+    "PUT /api/config",
+    # the target must exist in the generated dimensions, end must follow start, a kind allows
+    # certain target types
+    "POST /api/disruptions",
+}
 
 # The schema must exist when the module is collected, so the app is built here over a folder
 # that the fixture below fills (the app reads the folder per request) and removes afterwards.
 # (not created here: under pytest-xdist every worker imports this module)
 _FOLDER = Path(tempfile.gettempdir()) / f"retail-datagen-fuzz-{uuid.uuid4().hex}" / "data"
-app = create_app(ServerSettings(data_dir=_FOLDER, workers=1))
+# "testserver": the host name of the ASGI test client schemathesis uses
+app = create_app(ServerSettings(data_dir=_FOLDER, workers=1, allowed_hosts=("testserver",)))
 schema = schemathesis.openapi.from_asgi("/openapi.json", app).exclude(path_regex=EXCLUDED)
 
 
@@ -65,4 +69,6 @@ def _throwaway_data(generate: Any) -> Iterator[None]:
     derandomize=True,
 )
 def test_no_server_errors_and_declared_responses(case: schemathesis.Case) -> None:
-    case.call_and_validate(excluded_checks=EXCLUDED_CHECKS)
+    label = f"{case.operation.method.upper()} {case.operation.path}"
+    excluded = [checks.positive_data_acceptance] if label in NOT_ALWAYS_ACCEPTED else []
+    case.call_and_validate(excluded_checks=excluded)

@@ -69,7 +69,8 @@ async def test_date_range_of_facts(data_client: httpx.AsyncClient) -> None:
     span = (await data_client.get("/api/tables/fact_receipts/date-range")).json()
     assert span["start"].startswith("2024-01-01") and span["end"].startswith("2024-01-02")
     dimension = await data_client.get("/api/tables/dim_stores/date-range")
-    assert dimension.status_code == 400 and "not a fact table" in dimension.json()["detail"]
+    assert dimension.status_code == 404
+    assert "only fact tables have a date range" in dimension.json()["detail"]
 
 
 async def test_dashboard_figures_match_the_store(

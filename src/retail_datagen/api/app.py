@@ -11,6 +11,7 @@ from fastapi.staticfiles import StaticFiles
 
 from retail_datagen import __version__
 from retail_datagen.api.errors import install_error_handlers
+from retail_datagen.api.hosts import HostGuard, HostPolicy
 from retail_datagen.api.models import ErrorResponse
 from retail_datagen.api.routes import ROUTERS
 from retail_datagen.api.routes.ui import STATIC_DIR
@@ -23,7 +24,7 @@ __all__ = ["create_app"]
 _ERRORS: dict[int | str, dict[str, Any]] = {
     code: {"model": ErrorResponse, "description": text}
     for code, text in (
-        (400, "bad request"),
+        (400, "bad request, or a Host this server does not answer to (see --allowed-host)"),
         (401, "API token missing or wrong"),
         (403, "refused (path outside the data folder, cross-origin, remote client)"),
         (404, "not found"),
@@ -54,6 +55,8 @@ def create_app(settings: ServerSettings | None = None) -> FastAPI:
         dependencies=[Depends(guard_writes)],
     )
     app.state.services = services
+    app.state.host_policy = HostPolicy.of(settings)
+    app.add_middleware(HostGuard, policy=app.state.host_policy)
     install_error_handlers(app)
     for router in ROUTERS:
         app.include_router(router)

@@ -4,6 +4,7 @@ never a traceback, never a secret (messages pass through ``redact``)."""
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -11,6 +12,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import compile_path
 
 from retail_datagen.api.services.errors import (
     Busy,
@@ -27,6 +29,7 @@ __all__ = ["install_error_handlers", "status_for", "validation_detail"]
 
 _log = logging.getLogger("retail_datagen.api")
 _LOCATIONS = {"body", "query", "path", "header", "cookie"}
+_HTTP_METHODS = {"GET", "PUT", "POST", "DELETE", "PATCH", "HEAD", "OPTIONS", "TRACE"}
 
 
 def status_for(exc: UserError) -> int:
@@ -64,6 +67,28 @@ def _json(status: int, detail: str, headers: dict[str, str] | None = None) -> JS
     return JSONResponse({"detail": _one_line(detail)}, status_code=status, headers=headers)
 
 
+def _allowed_methods(app: FastAPI, path: str) -> str:
+    """Every method the schema documents for ``path`` (plus HEAD with GET), for ``Allow``.
+
+    Starlette's 405 names the methods of the first route of a path only (GET of
+    ``/api/config`` but not its PUT), so the answer is derived from the OpenAPI paths.
+    """
+    table: list[tuple[re.Pattern[str], set[str]]] | None = getattr(app.state, "allow", None)
+    if table is None:
+        table = []
+        for template, operations in app.openapi().get("paths", {}).items():
+            methods = {m.upper() for m in operations if m.upper() in _HTTP_METHODS}
+            if "GET" in methods:
+                methods.add("HEAD")
+            table.append((compile_path(template)[0], methods))
+        app.state.allow = table
+    found: set[str] = set()
+    for pattern, methods in table:
+        if pattern.match(path):
+            found |= methods
+    return ", ".join(sorted(found))
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(UserError)
     async def _user_error(request: Request, exc: UserError) -> JSONResponse:
@@ -80,9 +105,15 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         detail = exc.detail if isinstance(exc.detail, str) else "request refused"
-        return _json(exc.status_code, detail, headers=dict(exc.headers or {}))
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405:
+            headers["Allow"] = _allowed_methods(app, request.url.path) or headers.get("Allow", "")
+        return _json(exc.status_code, detail, headers=headers)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-        _log.error("unexpected error on %s %s", request.method, request.url.path, exc_info=True)
+        # one line here; the traceback is logged once, by the server (Starlette re-raises)
+        _log.error(
+            "unexpected error on %s %s: %s", request.method, request.url.path, one_line_error(exc)
+        )
         return _json(500, one_line_error(exc) + " (see the server log)")

@@ -6,12 +6,26 @@ one-line ``detail`` names the field.
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from typing import Annotated, Any, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, NaiveDatetime, Strict, model_validator
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    NaiveDatetime,
+    Strict,
+    WithJsonSchema,
+    model_validator,
+)
+
+from retail_datagen.schema.tables import TABLES
 
 __all__ = [
+    "LOCAL_TIME_PATTERN",
     "ClearRequest",
     "ClearResponse",
     "ColumnInfo",
@@ -45,6 +59,7 @@ __all__ = [
     "ReplayRequest",
     "ReplayResult",
     "RowCounts",
+    "SimulatedClock",
     "StateResponse",
     "StreamStartRequest",
     "StreamStatistics",
@@ -62,12 +77,59 @@ __all__ = [
 
 CLEAR_CONFIRMATION = "DELETE ALL DATA"
 DISRUPTIONS_CLEAR_CONFIRMATION = "DELETE ALL DISRUPTIONS"
+
+# Simulated times (EventTS, date ranges, disruptions) are the stores' local wall-clock time and
+# carry no zone, so they are not RFC 3339 ``date-time``s: the schema gives them this pattern
+# (a real calendar date, years 1-9999, optional time to microseconds) and requests are held to
+# it. Wall-clock times (tasks, the streamer) are ``date-time``s in UTC with an offset.
+_YEAR = r"(?:[1-9][0-9]{3}|0[1-9][0-9]{2}|00[1-9][0-9]|000[1-9])"
+_MONTH_DAY = (
+    r"(?:(?:0[13578]|1[02])-(?:0[1-9]|[12][0-9]|3[01])"
+    r"|(?:0[469]|11)-(?:0[1-9]|[12][0-9]|30)"
+    r"|02-(?:0[1-9]|1[0-9]|2[0-8]))"
+)
+_LEAP = r"(?:0[48]|[2468][048]|[13579][26])"  # two digits divisible by 4 (not 00)
+_LEAP_DAY = rf"(?:[0-9]{{2}}{_LEAP}|{_LEAP}00)-02-29"
+_TIME = r"(?:[T ](?:[01][0-9]|2[0-3]):[0-5][0-9](?::[0-5][0-9](?:\.[0-9]{1,6})?)?)?"
+LOCAL_TIME_PATTERN = rf"^(?:{_YEAR}-{_MONTH_DAY}|{_LEAP_DAY}){_TIME}$"
+_LOCAL_TIME = re.compile(LOCAL_TIME_PATTERN)
+
+
+def _local_time_text(value: object) -> object:
+    """Only the pattern's text (or a naive datetime from Python) becomes a local time."""
+    if isinstance(value, datetime) and value.tzinfo is None:
+        return value
+    if isinstance(value, str) and _LOCAL_TIME.match(value):
+        return value
+    raise ValueError(
+        "use the simulated local time without a zone, e.g. 2024-01-15T08:00 (YYYY-MM-DD, "
+        "optionally [T ]HH:MM[:SS[.ffffff]])"
+    )
+
+
+LocalDateTime = Annotated[
+    NaiveDatetime,
+    BeforeValidator(_local_time_text),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": LOCAL_TIME_PATTERN,
+            "description": "simulated local store time, ISO-8601 without a zone",
+            "examples": ["2024-01-15T08:00:00"],
+        }
+    ),
+]
 FileFormat = Literal["parquet", "csv"]
 JSONScalar = str | int | float | bool | None
 # request fields take JSON types as they are (no "0" for false, no 1.0 for an integer)
 SBool = Annotated[bool, Strict()]
 SInt = Annotated[int, Strict()]
 SStr = Annotated[str, Strict()]
+
+
+TableName = Annotated[
+    SStr, WithJsonSchema({"type": "string", "enum": list(TABLES)}, mode="validation")
+]
 
 
 class _Request(BaseModel):
@@ -127,6 +189,23 @@ class GenerateDimensionsRequest(_Request):
 class GenerateFactsRequest(_Request):
     """Like ``retail-datagen generate``: at most two of start/end/days; none = until now."""
 
+    model_config = ConfigDict(
+        extra="forbid",
+        # the cross-field rules of _consistent, stated in the schema
+        json_schema_extra={
+            "allOf": [
+                {
+                    "if": {"properties": {"until_now": {"const": True}}, "required": ["until_now"]},
+                    "then": {"properties": {"end": {"type": "null"}}},
+                },
+                {
+                    "if": {"properties": {"csv_daily": {"const": True}}, "required": ["csv_daily"]},
+                    "then": {"properties": {"format": {"not": {"const": "parquet"}}}},
+                },
+            ]
+        },
+    )
+
     start: date | None = Field(None, description="first day (default: continue the history)")
     end: date | None = Field(None, description="last day, inclusive (default: yesterday)")
     days: SInt | None = Field(None, ge=1, le=36_600, description="number of days")
@@ -183,9 +262,9 @@ class TaskInfo(BaseModel):
     kind: str
     status: Literal["pending", "running", "succeeded", "failed", "cancelled"]
     params: dict[str, Any]
-    created_at: datetime
-    started_at: datetime | None
-    finished_at: datetime | None
+    created_at: AwareDatetime
+    started_at: AwareDatetime | None
+    finished_at: AwareDatetime | None
     progress: ProgressInfo | None
     result: dict[str, Any] | None
     error: str | None
@@ -200,6 +279,12 @@ class StateResponse(BaseModel):
     has_store: bool
     has_dimensions: bool
     state: dict[str, Any]
+
+
+class SimulatedClock(BaseModel):
+    simulated_now: LocalDateTime = Field(
+        description="the first moment not generated or streamed yet (simulated local time)"
+    )
 
 
 # ---------------------------------------------------------------- tables and dashboard
@@ -235,8 +320,8 @@ class TablePreview(BaseModel):
 
 class DateRange(BaseModel):
     table: str
-    start: datetime | None
-    end: datetime | None
+    start: LocalDateTime | None = Field(description="first EventTS (simulated local time)")
+    end: LocalDateTime | None = Field(description="last EventTS (simulated local time)")
 
 
 class TableCount(BaseModel):
@@ -266,8 +351,17 @@ class Dashboard(BaseModel):
 
 # ---------------------------------------------------------------- export, validate, clear
 class ExportRequest(_Request):
+    model_config = ConfigDict(
+        extra="forbid",
+        # the cross-field rule of _daily_needs_csv, stated in the schema
+        json_schema_extra={
+            "if": {"properties": {"csv_daily": {"const": True}}, "required": ["csv_daily"]},
+            "then": {"properties": {"format": {"const": "csv"}}},
+        },
+    )
+
     format: FileFormat
-    tables: list[SStr] | None = Field(None, max_length=100, description="default: all tables")
+    tables: list[TableName] | None = Field(None, max_length=100, description="default: all tables")
     csv_daily: SBool = False
     out_dir: SStr | None = Field(
         None, max_length=1024, description="inside the data folder only; default <data>/export"
@@ -332,8 +426,8 @@ class StreamStatus(BaseModel):
     available: bool
     running: bool
     sink: str | None = None
-    started_at: datetime | None = None
-    stopped_at: datetime | None = None
+    started_at: AwareDatetime | None = None
+    stopped_at: AwareDatetime | None = None
     params: dict[str, Any] = {}
     error: str | None = None
     message: str = ""
@@ -399,8 +493,8 @@ class DisruptionCreate(_Request):
     ]
     target_type: Literal["dc", "store", "product", "truck", "network"]
     target_id: SInt | None = Field(None, ge=1, le=2**31, description="none for network")
-    start: NaiveDatetime = Field(description="local simulated time, no time zone")
-    end: NaiveDatetime
+    start: LocalDateTime
+    end: LocalDateTime
     severity: float = Field(0.5, ge=0.0, le=1.0)
     note: SStr = Field("", max_length=500)
 
@@ -416,8 +510,8 @@ class DisruptionInfo(BaseModel):
     kind: str
     target_type: str
     target_id: int | None
-    start: datetime
-    end: datetime
+    start: LocalDateTime
+    end: LocalDateTime
     severity: float
     note: str = ""
 

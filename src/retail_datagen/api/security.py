@@ -4,8 +4,10 @@
   ``Authorization: Bearer <token>``; compared in constant time, never logged.
 * Without one, when the bind address is unknown (``uvicorn retail_datagen.main:app``), only
   loopback clients may change anything.
-* Always: a browser request from another site (``Origin`` not this host, or
-  ``Sec-Fetch-Site: cross-site``) is refused, so a web page cannot drive a local server.
+* Always: a browser request from another site (``Sec-Fetch-Site: cross-site``, or an
+  ``Origin`` that is neither this server's own origin nor one of the hosts it answers to,
+  see ``retail_datagen.api.hosts``) is refused, so a web page cannot drive a local server.
+  Requests without ``Origin`` (curl, scripts, the CLI) are not browsers' and pass.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from urllib.parse import urlsplit
 
 from fastapi import FastAPI, HTTPException, Request
 
+from retail_datagen.api.hosts import HostPolicy
 from retail_datagen.api.settings import TOKEN_ENV, ServerSettings, is_loopback
 
 __all__ = ["SAFE_METHODS", "document_security", "guard_writes"]
@@ -36,8 +39,13 @@ def _same_origin(request: Request) -> bool:
     origin = request.headers.get("origin")
     if origin is None:
         return True
-    host = request.headers.get("host", "")
-    return origin != "null" and urlsplit(origin).netloc.lower() == host.lower()
+    parts = urlsplit(origin)
+    if origin == "null" or parts.scheme not in ("http", "https"):
+        return False
+    if parts.netloc.lower() == request.headers.get("host", "").lower():
+        return True
+    policy: HostPolicy = request.app.state.host_policy
+    return policy.trusts_origin(parts.netloc)
 
 
 def _bearer_token(request: Request) -> str:

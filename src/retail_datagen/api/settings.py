@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from retail_datagen.errors import UserError
 
 __all__ = [
+    "ALLOWED_HOSTS_ENV",
     "ALLOWED_SINK_DIRS_ENV",
     "CONFIG_ENV",
     "DATA_DIR_ENV",
@@ -30,9 +32,23 @@ DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8000
 TOKEN_ENV = "RETAIL_DATAGEN_API_TOKEN"
 ALLOWED_SINK_DIRS_ENV = "RETAIL_DATAGEN_ALLOWED_SINK_DIRS"
+ALLOWED_HOSTS_ENV = "RETAIL_DATAGEN_ALLOWED_HOSTS"
 CONFIG_ENV = "RETAIL_DATAGEN_CONFIG"
 DATA_DIR_ENV = "RETAIL_DATAGEN_DATA_DIR"
 HOST_ENV = "RETAIL_DATAGEN_HOST"
+
+
+_DNS_NAME = re.compile(r"[A-Za-z0-9_](?:[A-Za-z0-9_.-]*[A-Za-z0-9_.])?")
+
+
+def _is_host_name(name: str) -> bool:
+    """A DNS name, or an IP address (an IPv6 one with or without brackets); no port."""
+    bare = name[1:-1] if name.startswith("[") and name.endswith("]") else name
+    try:
+        ipaddress.ip_address(bare)
+    except ValueError:
+        return bare == name and _DNS_NAME.fullmatch(name) is not None
+    return True
 
 
 def is_loopback(host: str) -> bool:
@@ -56,6 +72,9 @@ class ServerSettings:
     data_dir: Path | None = None  # None: the configuration's paths.data
     api_token: str | None = field(default=None, repr=False)
     allowed_sink_dirs: tuple[Path, ...] = ()
+    # Host names accepted in the Host header besides the loopback names and the bound address
+    # (DNS-rebinding protection, see ``retail_datagen.api.hosts``); "*" accepts any.
+    allowed_hosts: tuple[str, ...] = ()
     # When the bind address is unknown (``uvicorn retail_datagen.main:app``) and no token is
     # set, state-changing requests are accepted from loopback clients only.
     loopback_clients_only: bool = False
@@ -72,6 +91,7 @@ class ServerSettings:
         data_dir: Path | None = None,
         environ: dict[str, str] | None = None,
         loopback_clients_only: bool = False,
+        allowed_hosts: tuple[str, ...] = (),
     ) -> ServerSettings:
         env = dict(os.environ) if environ is None else environ
         token = (env.get(TOKEN_ENV) or "").strip() or None
@@ -80,6 +100,7 @@ class ServerSettings:
             for p in (env.get(ALLOWED_SINK_DIRS_ENV) or "").split(os.pathsep)
             if p.strip()
         )
+        env_hosts = (env.get(ALLOWED_HOSTS_ENV) or "").replace(",", " ").split()
         config_env = (env.get(CONFIG_ENV) or "").strip()
         data_env = (env.get(DATA_DIR_ENV) or "").strip()
         return cls(
@@ -89,6 +110,7 @@ class ServerSettings:
             data_dir=data_dir or (Path(data_env) if data_env else None),
             api_token=token,
             allowed_sink_dirs=dirs,
+            allowed_hosts=tuple(dict.fromkeys([*allowed_hosts, *env_hosts])),
             loopback_clients_only=loopback_clients_only,
         )
 
@@ -107,10 +129,17 @@ class ServerSettings:
             )
         if self.api_token is not None and len(self.api_token) < 16:
             raise UserError(f"{TOKEN_ENV} is too short; use at least 16 random characters")
+        for name in self.allowed_hosts:
+            if name != "*" and not _is_host_name(name):
+                raise UserError(
+                    f"allowed host {name!r} is not a host name or IP address; give it without "
+                    f"scheme, port or path (--allowed-host or {ALLOWED_HOSTS_ENV})"
+                )
 
     def startup_message(self) -> str:
         """What the server says about access control when it starts (never the token)."""
-        where = f"http://{self.host}:{self.port}"
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        where = f"http://{host}:{self.port}"
         if self.api_token:
             return (
                 f"serving {where}; POST/PUT/DELETE require 'Authorization: Bearer <token>' "

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Query, status
 from retail_datagen.api.deps import ServicesDep
 from retail_datagen.api.models import (
     DISRUPTIONS_CLEAR_CONFIRMATION,
+    LOCAL_TIME_PATTERN,
     DeadLetterList,
     DisruptionCreate,
     DisruptionInfo,
@@ -22,7 +23,7 @@ from retail_datagen.api.models import (
 from retail_datagen.api.services.errors import InvalidInput
 
 router = APIRouter(prefix="/api", tags=["resilience"])
-ISO_LOCAL_TIME = r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?)?$"
+ISO_LOCAL_TIME = LOCAL_TIME_PATTERN
 
 
 def _local_time(text: str) -> datetime:

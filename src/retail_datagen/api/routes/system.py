@@ -6,7 +6,8 @@ from fastapi import APIRouter, Response
 
 from retail_datagen import __version__
 from retail_datagen.api.deps import ServicesDep
-from retail_datagen.api.models import Health, Info, Version
+from retail_datagen.api.models import Health, Info, SimulatedClock, Version
+from retail_datagen.api.services.clock import simulated_now
 from retail_datagen.api.services.streaming import StreamService
 
 router = APIRouter(tags=["system"])
@@ -44,3 +45,11 @@ def info(services: ServicesDep) -> Info:
         streaming_available=available,
         streaming_message=message,
     )
+
+
+@router.get("/api/clock", response_model=SimulatedClock)
+def clock(services: ServicesDep) -> SimulatedClock:
+    """Where the simulated clock stands (the UI's default disruption time); reads only the
+    state files, never the store."""
+    start = services.config.config.historical.start_date
+    return SimulatedClock(simulated_now=simulated_now(services.root, start))

@@ -4,13 +4,20 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Path, Query
 
 from retail_datagen.api.deps import ServicesDep
 from retail_datagen.api.models import DateRange, RowCounts, TableInfoModel, TableList, TablePreview
 from retail_datagen.api.services import data
+from retail_datagen.api.services.errors import NotFound
+from retail_datagen.schema.tables import FACTS, TABLES
 
 router = APIRouter(prefix="/api/tables", tags=["tables"])
+
+# the schema lists the names; the service still answers 404 (400 for a dimension's date range)
+# with a message for any other name
+TableName = Annotated[str, Path(json_schema_extra={"enum": list(TABLES)})]
+FactName = Annotated[str, Path(json_schema_extra={"enum": [t.name for t in FACTS]})]
 
 
 @router.get("", response_model=TableList)
@@ -34,7 +41,7 @@ def row_counts(services: ServicesDep) -> RowCounts:
 @router.get("/{name}/preview", response_model=TablePreview)
 def preview(
     services: ServicesDep,
-    name: str,
+    name: TableName,
     limit: Annotated[int, Query(ge=1, le=data.MAX_PREVIEW_ROWS)] = 50,
     offset: Annotated[int, Query(ge=0, le=2**62)] = 0,
 ) -> TablePreview:
@@ -43,7 +50,9 @@ def preview(
 
 
 @router.get("/{name}/date-range", response_model=DateRange)
-def date_range(services: ServicesDep, name: str) -> DateRange:
-    """First and last EventTS of a fact table (nulls when it has no rows)."""
+def date_range(services: ServicesDep, name: FactName) -> DateRange:
+    """First and last EventTS of a fact table (nulls when it has no rows); 404 for others."""
+    if name in TABLES and TABLES[name] not in FACTS:
+        raise NotFound(f"{name} is a dimension; only fact tables have a date range")
     span = data.date_range(services.root, name)
     return DateRange(table=name, start=span[0] if span else None, end=span[1] if span else None)

@@ -3,6 +3,18 @@ import { api, el, fmt, toast } from "./api.js";
 import { barChart, lineChart } from "./charts.js";
 
 const $ = (id) => document.getElementById(id);
+const compactInt = new Intl.NumberFormat("en-US", { notation: "compact", maximumFractionDigits: 1 });
+const compactMoney = new Intl.NumberFormat("en-US", { style: "currency", currency: "USD", notation: "compact", maximumFractionDigits: 1 });
+
+// A headline figure in full when it fits its card, else compact ("$12.3B", the full value
+// in the tooltip), and wrapped only when even that does not fit (very narrow screens).
+function showFigure(node, full, compact) {
+  node.title = full;
+  node.classList.remove("wrap");
+  node.textContent = full;
+  if (node.scrollWidth > node.clientWidth) node.textContent = compact;
+  if (node.scrollWidth > node.clientWidth) node.classList.add("wrap");
+}
 
 export function eventLine(event) {
   const payload = event.payload || {};
@@ -25,12 +37,12 @@ async function load() {
     return;
   }
   const sum = (kind) => data.counts.filter((c) => c.kind === kind).reduce((s, c) => s + (c.rows || 0), 0);
-  $("stat-dims").textContent = fmt.int(sum("dimension"));
-  $("stat-facts").textContent = fmt.int(sum("fact"));
   const receipts = data.daily_sales.reduce((s, d) => s + d.receipts, 0);
   const sales = data.daily_sales.reduce((s, d) => s + d.sales, 0);
-  $("stat-receipts").textContent = fmt.int(receipts);
-  $("stat-sales").textContent = fmt.money(sales);
+  for (const [id, n] of [["stat-dims", sum("dimension")], ["stat-facts", sum("fact")], ["stat-receipts", receipts]]) {
+    showFigure($(id), fmt.int(n), compactInt.format(n));
+  }
+  showFigure($("stat-sales"), fmt.money(sales), compactMoney.format(sales));
 
   const days = data.daily_sales.map((d) => ({ label: d.date.slice(5), value: d.sales }));
   lineChart($("chart-sales"), days, { yFormat: fmt.compactMoney, emptyText: "No sales yet — generate facts on the Data tab" });

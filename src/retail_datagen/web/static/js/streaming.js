@@ -85,9 +85,27 @@ async function loadDisruptions() {
   }
 }
 
+// "YYYY-MM-DDTHH:MM" of a Date's fields, read as they are (simulated local time, no zone)
 function localInput(date) {
   const pad = (n) => String(n).padStart(2, "0");
-  return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}T${pad(date.getHours())}:${pad(date.getMinutes())}`;
+  return `${date.getUTCFullYear()}-${pad(date.getUTCMonth() + 1)}-${pad(date.getUTCDate())}T${pad(date.getUTCHours())}:${pad(date.getUTCMinutes())}`;
+}
+
+// New disruptions default to the simulated clock (where the generated data ends), not to
+// today: a disruption only changes data that is still to be generated or streamed.
+async function defaultDisruptionTimes() {
+  const form = $("form-disruption");
+  if (form.dataset.edited) return;
+  let clock;
+  try {
+    clock = (await api("/api/clock")).simulated_now;
+  } catch (err) {
+    return; // the inputs stay empty (required): the user picks the times
+  }
+  const start = new Date(`${clock.slice(0, 16)}Z`); // a zone only to do the arithmetic
+  form.elements.start.value = localInput(start);
+  form.elements.end.value = localInput(new Date(start.getTime() + 6 * 3600e3));
+  $("disruption-clock").textContent = `Simulated clock: ${localInput(start).replace("T", " ")}`;
 }
 
 // ------------------------------------------------------------------ wiring
@@ -103,9 +121,9 @@ export async function init() {
   $("disruption-kind").addEventListener("change", syncTargets);
   $("disruption-target-type").addEventListener("change", syncTargets);
   syncTargets();
-  const now = new Date();
-  document.querySelector('#form-disruption [name="start"]').value = localInput(now);
-  document.querySelector('#form-disruption [name="end"]').value = localInput(new Date(now.getTime() + 6 * 3600e3));
+  for (const name of ["start", "end"]) {
+    $("form-disruption").elements[name].addEventListener("input", () => { $("form-disruption").dataset.edited = "1"; });
+  }
 
   try {
     const types = await api("/api/stream/event-types");
@@ -195,6 +213,7 @@ function syncTargets() {
 }
 
 export function show() {
+  defaultDisruptionTimes();
   drawRates();
   connectLive();
   if (available) loadDeadLetters();
