@@ -42,6 +42,9 @@ NOT_ALWAYS_ACCEPTED = {
     # the target must exist in the generated dimensions, end must follow start, a kind allows
     # certain target types
     "POST /api/disruptions",
+    # the window must be one a run could start: start, end and days agree, the start continues
+    # the stored history, nothing reaches into today
+    "GET /api/generation/estimate",
 }
 
 # The schema must exist when the module is collected, so the app is built here over a folder

@@ -96,7 +96,10 @@ async def test_a_rebinding_page_can_neither_read_customers_nor_clear_data(
     )
     assert clear.status_code == 400
     assert (generated_dir / "retail.duckdb").exists()
-    assert (await loopback.delete("/api/disruptions", headers=headers)).status_code == 400
+    drop_all = await loopback.post(
+        "/api/disruptions/clear", json={"confirm": "DELETE ALL DISRUPTIONS"}, headers=headers
+    )
+    assert drop_all.status_code == 400
 
 
 async def test_the_bound_address_is_served(make_app: Any, secrets: Any) -> None:
@@ -157,7 +160,7 @@ def test_host_names_are_parsed_like_a_host_header() -> None:
 WRITES = [
     ("POST", "/api/config/reset", None),
     ("PUT", "/api/config", {"seed": 3}),
-    ("DELETE", "/api/disruptions", None),
+    ("POST", "/api/disruptions/clear", {"confirm": "DELETE ALL DISRUPTIONS"}),
 ]
 
 

@@ -71,21 +71,22 @@ def _allowed_methods(app: FastAPI, path: str) -> str:
     """Every method the schema documents for ``path`` (plus HEAD with GET), for ``Allow``.
 
     Starlette's 405 names the methods of the first route of a path only (GET of
-    ``/api/config`` but not its PUT), so the answer is derived from the OpenAPI paths.
+    ``/api/config`` but not its PUT), so the answer is derived from the OpenAPI paths. As in
+    OpenAPI, a concrete path (``/api/disruptions/clear``) wins over a template matching it.
     """
-    table: list[tuple[re.Pattern[str], set[str]]] | None = getattr(app.state, "allow", None)
+    table: list[tuple[str, re.Pattern[str], set[str]]] | None = getattr(app.state, "allow", None)
     if table is None:
         table = []
         for template, operations in app.openapi().get("paths", {}).items():
             methods = {m.upper() for m in operations if m.upper() in _HTTP_METHODS}
             if "GET" in methods:
                 methods.add("HEAD")
-            table.append((compile_path(template)[0], methods))
+            table.append((template, compile_path(template)[0], methods))
         app.state.allow = table
+    concrete = [methods for template, _, methods in table if template == path]
     found: set[str] = set()
-    for pattern, methods in table:
-        if pattern.match(path):
-            found |= methods
+    for methods in concrete or [m for _, pattern, m in table if pattern.match(path)]:
+        found |= methods
     return ", ".join(sorted(found))
 
 

@@ -25,6 +25,7 @@ from pydantic import (
 from retail_datagen.schema.tables import TABLES
 
 __all__ = [
+    "LOCAL_DATE_PATTERN",
     "LOCAL_TIME_PATTERN",
     "ClearRequest",
     "ClearResponse",
@@ -91,6 +92,7 @@ _MONTH_DAY = (
 _LEAP = r"(?:0[48]|[2468][048]|[13579][26])"  # two digits divisible by 4 (not 00)
 _LEAP_DAY = rf"(?:[0-9]{{2}}{_LEAP}|{_LEAP}00)-02-29"
 _TIME = r"(?:[T ](?:[01][0-9]|2[0-3]):[0-5][0-9](?::[0-5][0-9](?:\.[0-9]{1,6})?)?)?"
+LOCAL_DATE_PATTERN = rf"^(?:{_YEAR}-{_MONTH_DAY}|{_LEAP_DAY})$"
 LOCAL_TIME_PATTERN = rf"^(?:{_YEAR}-{_MONTH_DAY}|{_LEAP_DAY}){_TIME}$"
 _LOCAL_TIME = re.compile(LOCAL_TIME_PATTERN)
 

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query, status
 
 from retail_datagen.api.deps import ServicesDep
 from retail_datagen.api.models import (
+    LOCAL_DATE_PATTERN,
     FileFormat,
     GenerateDimensionsRequest,
     GenerateFactsRequest,
@@ -20,7 +21,6 @@ from retail_datagen.api.services import data, generation
 from retail_datagen.api.services.errors import InvalidInput
 
 router = APIRouter(prefix="/api", tags=["generation"])
-ISO_DATE = r"^\d{4}-\d{2}-\d{2}$"
 
 
 @router.post("/generate/dimensions", response_model=TaskInfo, status_code=status.HTTP_202_ACCEPTED)
@@ -55,10 +55,11 @@ def estimate_facts(
     services: ServicesDep,
     start: Annotated[
         str | None,
-        Query(pattern=ISO_DATE, description="first day, as for POST /api/generate/facts"),
+        Query(pattern=LOCAL_DATE_PATTERN, description="first day, as for POST /api/generate/facts"),
     ] = None,
     end: Annotated[
-        str | None, Query(pattern=ISO_DATE, description="last day, inclusive; none: yesterday")
+        str | None,
+        Query(pattern=LOCAL_DATE_PATTERN, description="last day, inclusive; none: yesterday"),
     ] = None,
     days: Annotated[int | None, Query(ge=1, le=36_600)] = None,
     workers: Annotated[int | None, Query(ge=1, le=256)] = None,
