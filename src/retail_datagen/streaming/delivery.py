@@ -10,15 +10,18 @@ dropped:
 * the buffer is bounded (``max_buffer_size``): ``put`` waits while it is full (backpressure on
   generation, never a drop);
 * a failed send is retried with exponential backoff (``retry_attempts``, ``backoff_multiplier``,
-  0.1 s base, capped); a non-retriable error skips the retries;
+  0.1 s base, capped at ``circuit_breaker_recovery_seconds``); a non-retriable error skips them;
 * the circuit breaker opens after ``circuit_breaker_threshold`` consecutive failed sends (every
-  attempt counts) and rejects sends while OPEN: batches go straight to the dead-letter store or,
-  when the DLQ is disabled, the sender waits — holding backpressure — until the breaker turns
-  HALF_OPEN after ``circuit_breaker_recovery_seconds`` and one probe batch decides (success →
-  CLOSED, failure → OPEN);
-* a batch that still fails after its retries goes to the dead-letter store; with the DLQ
-  disabled it is retried until it succeeds (a non-retriable error then stops the pipeline:
-  ``put``/``flush``/``close`` raise, and the unsettled events stay pending for the checkpoint).
+  attempt counts), or when a batch has used up its ``retry_attempts``. While it is OPEN nothing
+  is sent and nothing is dead-lettered: the batch waits, the bounded buffer fills and holds
+  generation back. After a short recovery wait (0.25 s, doubling after every failed probe up to
+  ``circuit_breaker_recovery_seconds``) it turns HALF_OPEN and the waiting batch is the probe:
+  success → CLOSED, failure → OPEN again. So delivery resumes within about that cap of the
+  sink's return, with every event still in order;
+* only a *permanent* error (``SinkError.retriable`` false, e.g. an event larger than the
+  destination accepts) dead-letters a batch; with the DLQ disabled it stops the pipeline
+  (``put``/``flush``/``close`` raise, and the unsettled events stay pending for the checkpoint).
+  The buffer never overflows (``put`` waits), so nothing else is dead-lettered.
 
 When a sink reports that only part of a batch failed (``SinkError.pending``), the acknowledged
 part is settled as delivered at once and only the rest is retried, so retries add no
@@ -61,8 +64,10 @@ Sleep = Callable[[float], Awaitable[None]]
 
 
 class CircuitBreaker:
-    """CLOSED → OPEN after ``threshold`` consecutive failures → HALF_OPEN after ``recovery``
-    seconds (read from ``clock``) → CLOSED on the probe's success, OPEN on its failure."""
+    """CLOSED → OPEN after ``threshold`` consecutive failures (or :meth:`trip`) → HALF_OPEN
+    after a recovery wait (read from ``clock``) → CLOSED on the probe's success, OPEN on its
+    failure. The wait starts at ``first_recovery`` and doubles with every failed probe up to
+    ``recovery_seconds``, so a sink that comes back is probed again within that cap."""
 
     def __init__(
         self,
@@ -71,29 +76,34 @@ class CircuitBreaker:
         *,
         enabled: bool = True,
         clock: Callable[[], float] = time.monotonic,
+        first_recovery: float = 0.25,
     ) -> None:
         self.threshold = threshold
         self.recovery_seconds = recovery_seconds
+        self.first_recovery = min(first_recovery, recovery_seconds)
         self.enabled = enabled
         self._clock = clock
         self._state: CircuitState = "CLOSED"
         self._failures = 0
         self._opened_at = 0.0
+        self._wait = self.first_recovery  # the current recovery wait
+        self._reopened = 0  # OPEN entries since the last CLOSED
         self.transitions: list[CircuitState] = []  # every state entered, oldest first
 
     @property
     def state(self) -> CircuitState:
-        if self._state == "OPEN" and self._clock() - self._opened_at >= self.recovery_seconds:
+        if self._state == "OPEN" and self._clock() - self._opened_at >= self._wait:
             self._enter("HALF_OPEN")
         return self._state
 
     def seconds_until_half_open(self) -> float:
         if self._state != "OPEN":
             return 0.0
-        return max(0.0, self._opened_at + self.recovery_seconds - self._clock())
+        return max(0.0, self._opened_at + self._wait - self._clock())
 
     def record_success(self) -> None:
         self._failures = 0
+        self._reopened = 0
         if self._state != "CLOSED":
             self._enter("CLOSED")
 
@@ -104,8 +114,20 @@ class CircuitBreaker:
         if self._state == "HALF_OPEN" or (
             self._state == "CLOSED" and self._failures >= self.threshold
         ):
-            self._opened_at = self._clock()
-            self._enter("OPEN")
+            self._open()
+
+    def trip(self) -> None:
+        """Open now (a batch used up its retries): wait for the half-open probe."""
+        if self.enabled and self._state != "OPEN":
+            self._open()
+
+    def _open(self) -> None:
+        self._wait = min(
+            self.recovery_seconds, self.first_recovery * 2.0 ** min(self._reopened, 32)
+        )
+        self._reopened += 1
+        self._opened_at = self._clock()
+        self._enter("OPEN")
 
     def _enter(self, state: CircuitState) -> None:
         self._state = state
@@ -155,7 +177,9 @@ class DeliveryPipeline:
         self.dead_letters = dead_letters if settings.enable_dead_letter_queue else None
         self._on_settled = on_settled
         self._sleep = sleep
-        self.backoff = backoff or Backoff(settings.backoff_multiplier)
+        self.backoff = backoff or Backoff(
+            settings.backoff_multiplier, cap=settings.circuit_breaker_recovery_seconds
+        )
         self.breaker = breaker or CircuitBreaker(
             settings.circuit_breaker_threshold,
             settings.circuit_breaker_recovery_seconds,
@@ -387,12 +411,7 @@ class DeliveryPipeline:
         while True:
             state = self.breaker.state
             self.stats.set_circuit_state(state)
-            if state == "OPEN":
-                if self.dead_letters is not None:
-                    reason = f"circuit breaker open; last error: {self._last_error}"
-                    await self._dead_letter(pending, reason, attempts)
-                    return
-                # no DLQ: hold the batch (and, through the full buffer, the generator)
+            if state == "OPEN":  # hold the batch (and, through the full buffer, the generator)
                 await self._sleep(max(self.breaker.seconds_until_half_open(), 0.01))
                 continue
             try:
@@ -407,19 +426,19 @@ class DeliveryPipeline:
                 self._last_error = redact(str(exc))[:500]
                 self.stats.record_failed(pending)
                 self.breaker.record_failure()
-                self.stats.set_circuit_state(self.breaker.state)
                 log.debug("send attempt %d failed: %s", attempts, self._last_error)
-                exhausted = attempts > self.settings.retry_attempts
-                if not exc.retriable or exhausted:
+                if not exc.retriable:
                     if self.dead_letters is not None:
                         await self._dead_letter(pending, self._last_error, attempts)
                         return
-                    if not exc.retriable:
-                        raise SinkError(
-                            f"{self.sink.name} rejected {len(pending)} events and the "
-                            f"dead-letter queue is disabled: {self._last_error}",
-                            retriable=False,
-                        ) from None
+                    raise SinkError(
+                        f"{self.sink.name} rejected {len(pending)} events and the "
+                        f"dead-letter queue is disabled: {self._last_error}",
+                        retriable=False,
+                    ) from None
+                if attempts > self.settings.retry_attempts:
+                    self.breaker.trip()  # retries used up: probe at the breaker's pace
+                self.stats.set_circuit_state(self.breaker.state)
                 if self.breaker.state == "OPEN":
                     continue
                 self.stats.record_retry()

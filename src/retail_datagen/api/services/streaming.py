@@ -52,7 +52,7 @@ def streaming_module(name: str) -> ModuleType:
             raise Unavailable(STREAMING_UNAVAILABLE) from None
         raise Unavailable(
             f"{STREAMING_UNAVAILABLE}: the package {missing!r} is missing "
-            "(pip install 'retail-datagen[stream]')"
+            "(reinstall retail-datagen: pip install retail-datagen)"
         ) from None
 
 
