@@ -347,10 +347,16 @@ class ConnectionTestRequest(_Request):
 
 
 class ConnectionTestResult(BaseModel):
+    """``ok`` only when the destination answered: a Kafka broker its metadata request, an
+    Event Hub its properties, a file sink's folder is writable."""
+
     ok: bool
     sink: str
     seconds: float
     error: str | None = None
+    detail: dict[str, Any] | None = Field(
+        None, description="what the destination said (brokers/partitions, hub partitions, path)"
+    )
 
 
 class DeadLetterList(BaseModel):

@@ -60,6 +60,7 @@ log = logging.getLogger(__name__)
 CircuitState = Literal["CLOSED", "OPEN", "HALF_OPEN"]
 Outcome = Literal["delivered", "dead_lettered"]
 SettledCallback = Callable[[Sequence[Event], str], None]
+SINK_CLOSE_SECONDS = 15.0  # closing a sink without a deadline of its own
 Sleep = Callable[[float], Awaitable[None]]
 
 
@@ -226,6 +227,11 @@ class DeliveryPipeline:
     def buffered(self) -> int:
         return len(self._buffer)
 
+    @property
+    def unsettled(self) -> int:
+        """Events put but neither delivered nor dead-lettered (yet)."""
+        return self.put_count - self.settled_count
+
     async def put(self, event: Event) -> None:
         """Queue one event; waits while the buffer is full (backpressure)."""
         if self._failure is not None:
@@ -279,6 +285,7 @@ class DeliveryPipeline:
         self._closing = True
         self._wake_sender()
         task = self._task
+        ends = None if timeout is None else asyncio.get_running_loop().time() + timeout
         try:
             if task is not None:
                 try:
@@ -286,21 +293,31 @@ class DeliveryPipeline:
                 except TimeoutError:
                     task.cancel()
                     await asyncio.gather(task, return_exceptions=True)
-                    log.warning(
-                        "delivery stopped after %.0f s with %d events unsettled",
+                    log.info(
+                        "delivery stopped after %.1f s with %d events unsettled",
                         timeout,
-                        self.put_count - self.settled_count,
+                        self.unsettled,
                     )
         finally:
             self._closed = True
             self._release_all(PipelineClosedError())
             if task is not None:
-                try:
-                    await self.sink.close()
-                except Exception as exc:  # the sink's close must not hide the delivery result
-                    log.warning("closing sink %s failed: %s", self.sink.name, redact(str(exc)))
+                await self._close_sink(ends)
         if self._failure is not None:
             raise self._failure_error()
+
+    async def _close_sink(self, ends: float | None) -> None:
+        """Close the sink, within what is left of ``close``'s timeout (a stalled sink must not
+        hold a stopping stream); its errors must not hide the delivery result."""
+        left = SINK_CLOSE_SECONDS
+        if ends is not None:
+            left = max(0.1, ends - asyncio.get_running_loop().time())
+        try:
+            await asyncio.wait_for(self.sink.close(), left)
+        except TimeoutError:
+            log.warning("closing sink %s took longer than %.1f s; abandoned", self.sink.name, left)
+        except Exception as exc:
+            log.warning("closing sink %s failed: %s", self.sink.name, redact(str(exc)))
 
     # ------------------------------------------------------------------ waiting helpers
     async def _wait_for_space(self) -> None:

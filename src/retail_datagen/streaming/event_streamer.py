@@ -24,7 +24,7 @@ import re
 import threading
 import time
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -52,7 +52,9 @@ from retail_datagen.streaming.events import (
     ingest_stamp,
 )
 from retail_datagen.streaming.pacing import Clock, Pacer, RealTimePacer, make_pacer, sim_micros
+from retail_datagen.streaming.sinks.base import Sink
 from retail_datagen.streaming.stats import StreamStats
+from retail_datagen.streaming.threads import in_daemon_thread
 
 if TYPE_CHECKING:
     from retail_datagen.streaming.delivery import DeliveryPipeline
@@ -65,6 +67,10 @@ LIFECYCLE_LOOKBACK_DAYS = 31  # online orders finish within days; a month is a s
 SEGMENT_EVENTS = 20_000  # envelopes built ahead, per step (bounded memory for big days)
 REALTIME_SEGMENT_EVENTS = 2_000  # smaller steps in real time: shorter GIL holds, less lateness
 RELEASE_CHUNK = 1_024  # most events released by one pacing decision
+BACKLOG_NOTICE = timedelta(days=2)  # a history older than this is announced at the start
+STOP_SLACK = 0.25  # seconds the day loop gets to stop by itself at the deadline
+CLOSE_SHARE = 0.04  # of the duration, for delivering what is buffered after the deadline
+CLOSE_SECONDS = 30.0  # delivering what is buffered after a stop without a deadline
 RECENT_EVENTS = 200
 _LIFECYCLE_COLUMNS = ("PickedTS", "ShippedTS", "DeliveredTS")
 _ORDERS = "fact_online_orders"
@@ -102,7 +108,20 @@ class EventStreamer:
     persisted regardless. ``from_watermark`` may only repeat the stored watermark.
     ``anchor`` (real time only) is the simulated time at the start instead of the wall clock's
     local now — e.g. replay from the watermark at ``speed`` 60; ``clock`` is for tests.
+
+    ``from_now`` (``stream --from now``) starts at the present instead of after the history:
+    real time (speed 1 unless given) from the wall clock's now (or ``anchor``), today's events
+    before now skipped. Such a stream is *detached*: the history ends where it ended, so its
+    days are not persisted and no checkpoint is written — the history, ``generate`` and a later
+    ``stream`` continue after the watermark as before. ``notify`` receives one-line notices
+    (the history ends far in the past; a detached start).
+
+    ``duration`` bounds the wall time from :meth:`start`, whatever the sink does: at the
+    deadline the day loop stops (or is cancelled), what is buffered gets a few percent of the
+    duration to settle, and the rest stays pending behind the checkpoint (``unsent``).
     """
+
+    probe_timeout = 5.0  # seconds the destination has to answer before streaming starts
 
     def __init__(
         self,
@@ -118,6 +137,8 @@ class EventStreamer:
         from_watermark: datetime | None = None,
         clock: Clock | None = None,
         anchor: datetime | None = None,
+        from_now: bool = False,
+        notify: Callable[[str], None] | None = None,
     ) -> None:
         self.config = config
         self.sink_url = sink
@@ -136,6 +157,18 @@ class EventStreamer:
         self.duration = duration
         self.from_watermark = from_watermark
         self.clock = clock
+        if from_now:
+            if rate is not None or burst is not None or interval_ms is not None:
+                raise UserError(
+                    "--from now streams in real time: use --speed (default 1), not --rate, "
+                    "--burst or --interval-ms"
+                )
+            if from_watermark is not None:
+                raise UserError("--from is either now or the stored watermark, not both")
+            speed = 1.0 if speed is None else speed
+            self.speed = speed
+        self.from_now = from_now
+        self._notify = notify or (lambda text: _log.info("%s", text))
         if anchor is not None and speed is None:
             raise UserError("an anchor only applies to real-time mode (give a speed)")
         self.anchor = anchor
@@ -176,6 +209,9 @@ class EventStreamer:
         self._last_event_time: datetime | None = None
         self._watermark: datetime | None = None
         self._started_at: float | None = None
+        self._began: float | None = None  # start() was called (the --duration clock)
+        self._persisting: asyncio.Future[None] | None = None
+        self.unsent = 0  # events left unsettled when the stream stopped (sent again next time)
         self._error: str | None = None
         self._disruption_cache: tuple[float, list[dict[str, Any]]] = (0.0, [])
 
@@ -194,15 +230,29 @@ class EventStreamer:
 
     async def start(self) -> None:
         """Stream until :meth:`stop`, ``duration`` seconds, or cancellation (then the settled
-        position is checkpointed and re-raised). Errors in preparation are ``UserError``s."""
+        position is checkpointed and re-raised). Errors in preparation are ``UserError``s; a
+        destination that does not answer its probe raises ``SinkUnreachableError`` before
+        anything is generated or checkpointed."""
+        from retail_datagen.streaming.sinks import open_sink, probe_sink
+
         if self._finished is not None and not self._finished.is_set():
             raise UserError("the streamer is already running")
         self._stop_requested = False
         self._finished = asyncio.Event()
         self._error = None
+        self._began = time.monotonic()
         try:
-            first_day, skip = await asyncio.to_thread(self._prepare)
-            await self._stream(first_day, skip)
+            sink = open_sink(self.sink_url, self.config, data_dir=self.layout.root)
+            self.stats.set_sink(getattr(sink, "name", self.sink_url))
+            probing = asyncio.create_task(probe_sink(sink, self.probe_timeout))
+            try:
+                first_day, skip = await asyncio.to_thread(self._prepare)
+            except BaseException:
+                probing.cancel()
+                await asyncio.gather(probing, return_exceptions=True)
+                raise
+            await probing
+            await self._stream(sink, first_day, skip)
         except Exception as exc:
             self._error = f"{type(exc).__name__}: {exc}"
             raise
@@ -274,23 +324,55 @@ class EventStreamer:
             raise DataStateError(
                 f"no historical data in {self.layout.root}; run `retail-datagen generate` first"
             )
-        if self.from_watermark is not None:
-            wanted = _parse_watermark(self.from_watermark)
-            if wanted not in (last, last + timedelta(microseconds=1)):
-                raise UserError(
-                    f"--from {wanted.isoformat()} does not match the stored watermark "
-                    f"{last.isoformat()}; streaming continues exactly after it (omit --from), "
-                    "so there are no gaps or overlaps"
+        if self.from_now:
+            first_day = self._start_at_now(last)
+        else:
+            self._check_watermark(last)
+            first_day = last.date() + timedelta(days=1)
+            behind = datetime.now() - last
+            if behind > BACKLOG_NOTICE:
+                self._notify(
+                    f"the history ends {last:%Y-%m-%d %H:%M} ({behind.days:,} days ago): the "
+                    "stream continues it from there (that backlog first); `stream --from now` "
+                    "starts at the present instead"
                 )
-        first_day = last.date() + timedelta(days=1)
         self._history = history
         self._watermark = last
         self._build_simulation(history)
         self._orders = self._load_recent_orders(first_day)
         self._carry = history.carry()
         self._fingerprint = _fingerprint(self.config, history)
-        skip = self.checkpoints.resume_position(first_day, self._fingerprint)
+        skip = (
+            0 if self.from_now else self.checkpoints.resume_position(first_day, self._fingerprint)
+        )
         return first_day, skip
+
+    def _check_watermark(self, last: datetime) -> None:
+        if self.from_watermark is None:
+            return
+        wanted = _parse_watermark(self.from_watermark)
+        if wanted not in (last, last + timedelta(microseconds=1)):
+            raise UserError(
+                f"--from {wanted.isoformat()} does not match the stored watermark "
+                f"{last.isoformat()}; streaming continues exactly after it (omit --from), "
+                "so there are no gaps or overlaps"
+            )
+
+    def _start_at_now(self, last: datetime) -> date:
+        """``--from now``: simulate from the wall clock on; nothing is persisted (see the
+        class docstring). The first day is today."""
+        now = self.anchor or datetime.now().replace(microsecond=0)
+        self.anchor = now
+        if last.date() >= now.date():
+            raise UserError(
+                f"the history already reaches {last.date()}; run `stream` without --from now "
+                "to continue it"
+            )
+        self._notify(
+            f"starting at the present ({now:%Y-%m-%d %H:%M:%S}); the history ends "
+            f"{last:%Y-%m-%d} and stays there: events streamed from now are not persisted"
+        )
+        return now.date()
 
     def _build_simulation(self, history: History) -> None:
         disruptions = self._load_disruption_objects(history)
@@ -347,9 +429,8 @@ class EventStreamer:
         self._orders = _still_due(window, day + timedelta(days=1))
         return _Day(events, carry_after)
 
-    async def _stream(self, first_day: date, skip: int) -> None:
+    async def _stream(self, sink: Sink, first_day: date, skip: int) -> None:
         from retail_datagen.streaming.delivery import DeliveryPipeline
-        from retail_datagen.streaming.sinks import open_sink
 
         realtime = self.config.realtime
         dead_letters = None
@@ -358,8 +439,6 @@ class EventStreamer:
 
             dead_letters = DeadLetterStore(self.layout.root)
         self._dead_letters = dead_letters
-        sink = open_sink(self.sink_url, self.config, data_dir=self.layout.root)
-        self.stats.set_sink(getattr(sink, "name", self.sink_url))
         pipeline = DeliveryPipeline(
             sink,
             realtime,
@@ -381,35 +460,75 @@ class EventStreamer:
         await pipeline.start()
         self._running = True
         self._started_at = time.monotonic()
-        deadline = None if self.duration is None else self._started_at + self.duration
+        began = self._began if self._began is not None else self._started_at
+        deadline = None if self.duration is None else began + self.duration
+        days = asyncio.create_task(self._days(pipeline, first_day, skip, deadline))
+        failed = True
+        try:
+            await self._await_days(days, deadline)
+            failed = False
+        finally:
+            await self._finish(pipeline, deadline, failed)
+
+    async def _days(
+        self, pipeline: DeliveryPipeline, day: date, skip: int, deadline: float | None
+    ) -> None:
+        """Plan, play and persist day after day until stopped."""
         carry = self._carry
         self._carry = {}
-        closed = False
-        try:
-            planned = asyncio.create_task(asyncio.to_thread(self._plan_day, first_day, carry))
-            day = first_day
-            while True:
-                plan = await planned
-                if not await self._play_day(plan, skip, pipeline, deadline):
-                    break
-                skip = 0
-                # the next day runs while this one settles (and, in real time, ends)
-                planned = asyncio.create_task(
-                    asyncio.to_thread(self._plan_day, day + timedelta(days=1), plan.carry)
-                )
-                await pipeline.flush()
-                if not await self._wait_day_over(day, deadline):
-                    planned.cancel()
-                    break
-                await asyncio.to_thread(self._persist_day, plan)
-                day += timedelta(days=1)
+        # planning only computes: a stopping stream abandons it rather than wait for it
+        planned = in_daemon_thread(self._plan_day, day, carry)
+        first = True
+        while True:
+            plan = await planned
+            if first and self.from_now and self._pacer is not None:
+                now_us = self._pacer.sim_now_us() if isinstance(self._pacer, RealTimePacer) else 0
+                skip = max(skip, int(np.searchsorted(plan.events.time_us, now_us)))
+            first = False
+            if not await self._play_day(plan, skip, pipeline, deadline):
+                return
+            skip = 0
+            # the next day runs while this one settles (and, in real time, ends)
+            planned = in_daemon_thread(self._plan_day, day + timedelta(days=1), plan.carry)
             await pipeline.flush()
-            await pipeline.close()
-            closed = True
+            if not await self._wait_day_over(day, deadline):
+                return
+            if not self.from_now:
+                self._persisting = asyncio.ensure_future(asyncio.to_thread(self._persist_day, plan))
+                await asyncio.shield(self._persisting)
+            day += timedelta(days=1)
+
+    async def _await_days(self, days: asyncio.Task[None], deadline: float | None) -> None:
+        """Wait for the day loop; at the deadline give it a moment to stop at a clean point,
+        then cancel it — whatever the sink does, ``duration`` bounds the stream."""
+        if deadline is not None:
+            done, _ = await asyncio.wait({days}, timeout=max(0.0, deadline - time.monotonic()))
+            if not done:
+                done, _ = await asyncio.wait({days}, timeout=STOP_SLACK)
+            if not done:
+                days.cancel()
+                await asyncio.gather(days, return_exceptions=True)
+                return
+        await days
+
+    async def _finish(
+        self, pipeline: DeliveryPipeline, deadline: float | None, failed: bool
+    ) -> None:
+        """Settle what can be settled (bounded by the duration), then checkpoint."""
+        try:
+            if self._persisting is not None:  # a day being committed is committed
+                await asyncio.gather(self._persisting, return_exceptions=True)
+            timeout = CLOSE_SECONDS
+            if deadline is not None:
+                slack = min(STOP_SLACK + CLOSE_SHARE * (self.duration or 0.0), CLOSE_SECONDS)
+                timeout = max(0.1, deadline + slack - time.monotonic())
+            try:
+                await pipeline.close(timeout=timeout)
+            except Exception:
+                if not failed:
+                    raise
         finally:
-            if not closed:  # stopped by an error or a cancellation: settle what we can
-                with contextlib.suppress(Exception):
-                    await asyncio.shield(pipeline.close())
+            self.unsent = pipeline.unsettled
             self._save_checkpoint()
 
     def _should_stop(self, deadline: float | None) -> bool:
@@ -542,6 +661,8 @@ class EventStreamer:
             self.stats.set_lag((datetime.now() - current).total_seconds())
 
     def _save_checkpoint(self) -> None:
+        if self.from_now:  # not a position in the history: nothing to resume
+            return
         with self._lock:
             day, settled, total = self._day, self._position, self._day_total
         if day is None:

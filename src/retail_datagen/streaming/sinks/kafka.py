@@ -41,12 +41,14 @@ from retail_datagen.streaming.event import Event
 from retail_datagen.streaming.sinks.base import SinkError, SinkUnreachableError
 from retail_datagen.streaming.sinks.kafka_log import CollapsingLogger
 from retail_datagen.streaming.sinks.urls import KafkaTarget
+from retail_datagen.streaming.threads import in_daemon_thread
 
 __all__ = ["KafkaSink", "probe"]
 
 log = logging.getLogger(__name__)
 _librdkafka_log = CollapsingLogger()  # one for every producer: a condition is logged once
-_CLOSE_FLUSH_SECONDS = 1.0  # close() after the pipeline settled: nothing should be left
+_probe_log = CollapsingLogger(max_level=logging.DEBUG)  # the probe's own error says it all
+_CLOSE_FLUSH_SECONDS = 0.5  # close() after the pipeline settled: nothing should be left
 _PROGRESS_POLL = 0.1
 
 # Errors where sending the same events again cannot help.
@@ -59,6 +61,13 @@ _PERMANENT = {
     KafkaError.INVALID_RECORD,
 }
 
+
+# The probe gives up at once on these (every broker refused, unknown host, bad credentials).
+_UNREACHABLE = {
+    KafkaError._ALL_BROKERS_DOWN,
+    KafkaError._AUTHENTICATION,
+    KafkaError.SASL_AUTHENTICATION_FAILED,
+}
 
 # A batch that failed entirely with these made no progress at all (see the module docstring).
 _STALLED = {
@@ -318,25 +327,48 @@ class KafkaSink:
 async def probe(target: KafkaTarget, timeout: float) -> dict[str, Any]:
     """Ask the broker for the topic's metadata within ``timeout`` seconds.
 
-    Raises :class:`SinkUnreachableError` (one line, no secrets) when it does not answer."""
-    conf = dict(target.producer_config, logger=_librdkafka_log)
+    Fails at once when librdkafka reports every bootstrap broker down (connection refused,
+    unknown host) or an authentication failure, instead of waiting out the timeout. Raises
+    :class:`SinkUnreachableError` (one line, no secrets) when the broker does not answer.
+    """
+    errors: list[KafkaError] = []
+    conf = dict(target.producer_config, logger=_probe_log, error_cb=errors.append)
     try:
         producer = Producer(conf)
     except (KafkaException, ValueError, TypeError) as exc:
         raise UserError(f"kafka sink configuration rejected: {redact(_describe(exc))}") from None
-    try:
-        metadata = await asyncio.to_thread(producer.list_topics, target.topic, timeout)
-    except KafkaException as exc:
-        raise SinkUnreachableError(
-            f"kafka broker {target.bootstrap} did not answer within {timeout:g} s "
-            f"({redact(_describe(exc))})"
-        ) from None
-    topic = metadata.topics.get(target.topic)
-    return {
-        "brokers": len(metadata.brokers),
-        "topic": target.topic,
-        "partitions": len(topic.partitions) if topic is not None else 0,
-    }
+    # the metadata request blocks; a daemon thread lets a failed probe return at once
+    request = in_daemon_thread(producer.list_topics, target.topic, timeout)
+    loop = asyncio.get_running_loop()
+    ends = loop.time() + timeout
+    while not request.done() and loop.time() < ends:
+        producer.poll(0)  # serves error_cb
+        if any(e.code() in _UNREACHABLE or e.fatal() for e in errors):
+            request.cancel()
+            break
+        await asyncio.wait({request}, timeout=_PROGRESS_POLL)
+    if request.done() and not request.cancelled() and request.exception() is None:
+        metadata = request.result()
+        topic = metadata.topics.get(target.topic)
+        return {
+            "brokers": len(metadata.brokers),
+            "topic": target.topic,
+            "partitions": len(topic.partitions) if topic is not None else 0,
+        }
+    request.cancel()
+    transport = [e for e in errors if e.code() not in _UNREACHABLE]
+    reason = _describe_error(transport[0] if transport else (errors[0] if errors else None))
+    raise SinkUnreachableError(
+        f"kafka broker {target.bootstrap} is not reachable"
+        + (f": {reason}" if reason else f" (no answer within {timeout:g} s)")
+    )
+
+
+def _describe_error(err: KafkaError | None) -> str:
+    if err is None:
+        return ""
+    text = redact(str(err.str()))
+    return text.split(": ", 1)[1] if "/bootstrap: " in text else text
 
 
 def _describe(exc: BaseException) -> str:

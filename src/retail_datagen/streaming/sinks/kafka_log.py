@@ -16,7 +16,7 @@ import threading
 import time
 from collections.abc import Callable
 
-__all__ = ["CollapsingLogger", "LIBRDKAFKA_LOGGER"]
+__all__ = ["LIBRDKAFKA_LOGGER", "CollapsingLogger"]
 
 LIBRDKAFKA_LOGGER = "retail_datagen.streaming.sinks.librdkafka"
 _NUMBERS = re.compile(r"\d+")
@@ -32,14 +32,17 @@ class CollapsingLogger:
         *,
         window: float = 30.0,
         clock: Callable[[], float] = time.monotonic,
+        max_level: int = logging.CRITICAL,
     ) -> None:
         self.logger = logger or logging.getLogger(LIBRDKAFKA_LOGGER)
         self.window = window
+        self.max_level = max_level  # e.g. DEBUG for a probe that reports the failure itself
         self._clock = clock
         self._lock = threading.Lock()
         self._seen: dict[tuple[int, str], tuple[float, int]] = {}  # key → (last logged, repeats)
 
     def log(self, level: int, msg: str, *args: object) -> None:
+        level = min(level, self.max_level)
         text = (msg % args) if args else str(msg)
         facility, message = _split(args, text)
         key = (level, f"{facility} {_NUMBERS.sub('#', message)}")
@@ -55,7 +58,7 @@ class CollapsingLogger:
         self.logger.log(level, "librdkafka %s: %s%s", facility, message, suffix)
 
     # confluent-kafka only calls ``log``; these keep the object usable as a logger elsewhere
-    def isEnabledFor(self, level: int) -> bool:  # noqa: N802 - the logging API's name
+    def isEnabledFor(self, level: int) -> bool:
         return self.logger.isEnabledFor(level)
 
 

@@ -34,11 +34,11 @@ from retail_datagen.streaming.credentials import ConnectionInfo, describe_connec
 
 __all__ = [
     "ACCEPTED_FORMS",
+    "STREAM_FOLDER",
     "EventHubTarget",
     "FileTarget",
     "KafkaTarget",
     "eventhub_target",
-    "STREAM_FOLDER",
     "file_target",
     "kafka_config",
     "kafka_target",
