@@ -506,3 +506,37 @@ def state_of(pipe: DeliveryPipeline) -> str:
 async def _until(condition: Callable[[], bool]) -> None:
     while not condition():
         await asyncio.sleep(0.005)
+
+
+async def test_settlement_never_overtakes_a_pending_event(make_events: EventFactory) -> None:
+    """Kafka can acknowledge one partition's events and not another's: the acknowledged events
+    after a pending one wait for it, so the checkpoint never passes an undelivered event."""
+    events = make_events(6)
+
+    class OddPartitionsFirst:
+        name = "memory://partitions"
+        calls: list[list[Event]] = []
+
+        async def open(self) -> None: ...
+
+        async def close(self) -> None: ...
+
+        async def send(self, batch: Sequence[Event]) -> None:
+            self.calls.append(list(batch))
+            if len(self.calls) == 1:  # events 1, 3, 5 acknowledged; 0, 2, 4 not
+                raise SinkError("partition 0 timed out", pending=list(batch[::2]))
+
+    sink = OddPartitionsFirst()
+    settled: list[tuple[list[Event], str]] = []
+    pipe = DeliveryPipeline(
+        sink,
+        settings_for(max_batch_size=6),
+        on_settled=lambda batch, outcome: settled.append((list(batch), outcome)),
+        sleep=FakeTime().sleep,
+    )
+    await pipe.start()
+    await pipe.put_many(events)
+    await pipe.close()
+    assert sink.calls[1] == events[::2]  # only the unacknowledged events were resent
+    assert [e for batch, _ in settled for e in batch] == events  # settled in order
+    assert {outcome for _, outcome in settled} == {"delivered"}

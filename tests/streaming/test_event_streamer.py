@@ -333,10 +333,12 @@ async def test_from_must_equal_the_stored_watermark(
         cfg,
         sink=sink,
         rate=float("inf"),
-        duration=0.5,
         from_watermark=datetime(2024, 3, 2, 23, 59, 59, 999999),
     )
-    await ok.start()
+    task = asyncio.create_task(ok.start())
+    await wait_for(lambda: task.done() or ok.statistics()["events_sent"] > 0)
+    await ok.stop()
+    await task
     assert ok.statistics()["events_sent"] > 0
 
 

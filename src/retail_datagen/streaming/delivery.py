@@ -23,9 +23,10 @@ dropped:
   (``put``/``flush``/``close`` raise, and the unsettled events stay pending for the checkpoint).
   The buffer never overflows (``put`` waits), so nothing else is dead-lettered.
 
-When a sink reports that only part of a batch failed (``SinkError.pending``), the acknowledged
-part is settled as delivered at once and only the rest is retried, so retries add no
-duplicates. ``on_settled`` may thus be called twice for one batch (delivered part first).
+When a sink reports that only part of a batch failed (``SinkError.pending``), only the rest is
+retried, so retries add no duplicates; the acknowledged events before the first pending one are
+settled at once, those after it when it settles — settlement never overtakes an unsettled
+event. ``on_settled`` may thus be called several times for one batch, always in order.
 
 Clock and sleep are injectable so tests drive the backoff and the breaker without waiting.
 """
@@ -423,7 +424,7 @@ class DeliveryPipeline:
             self._release_all(self._failure_error())
 
     async def _deliver(self, batch: list[Event]) -> None:
-        pending: Sequence[Event] = batch
+        progress = _BatchProgress(batch)
         attempts = 0
         while True:
             state = self.breaker.state
@@ -432,11 +433,13 @@ class DeliveryPipeline:
                 await self._sleep(max(self.breaker.seconds_until_half_open(), 0.01))
                 continue
             try:
-                await self.sink.send(pending)
+                await self.sink.send(progress.pending())
             except Exception as raw:
                 exc = raw if isinstance(raw, SinkError) else _as_sink_error(raw)
                 attempts += 1
-                pending = self._split_delivered(pending, exc)
+                progress.acknowledge(exc.pending)
+                self._settle_ready(progress)
+                pending = progress.pending()
                 if not pending:  # the sink acknowledged everything after all
                     self.breaker.record_success()
                     return
@@ -447,6 +450,7 @@ class DeliveryPipeline:
                 if not exc.retriable:
                     if self.dead_letters is not None:
                         await self._dead_letter(pending, self._last_error, attempts)
+                        self._settle_rest(progress)
                         return
                     raise SinkError(
                         f"{self.sink.name} rejected {len(pending)} events and the "
@@ -463,18 +467,21 @@ class DeliveryPipeline:
                 continue
             self.breaker.record_success()
             self.stats.set_circuit_state(self.breaker.state)
-            self._settle(pending, "delivered")
+            progress.acknowledge([])
+            self._settle_ready(progress)
             return
 
-    def _split_delivered(self, pending: Sequence[Event], exc: SinkError) -> Sequence[Event]:
-        """Settle what the sink acknowledged despite the error; return what is left."""
-        if exc.pending is None:
-            return pending
-        left = {id(e) for e in exc.pending}
-        delivered = [e for e in pending if id(e) not in left]
-        if delivered:
-            self._settle(delivered, "delivered")
-        return [e for e in pending if id(e) in left]
+    def _settle_ready(self, progress: _BatchProgress) -> None:
+        """Settle the acknowledged prefix of the batch: an event acknowledged after one that is
+        still pending waits, so settlement (and the checkpoint) never passes a pending event."""
+        ready = progress.take_acknowledged_prefix()
+        if ready:
+            self._settle(ready, "delivered")
+
+    def _settle_rest(self, progress: _BatchProgress) -> None:
+        """After the pending events were dead-lettered: settle the rest, in order."""
+        for events, delivered in progress.take_rest():
+            self._settle(events, "delivered" if delivered else "dead_lettered")
 
     async def _dead_letter(self, events: Sequence[Event], error: str, attempts: int) -> None:
         store = self.dead_letters
@@ -489,7 +496,6 @@ class DeliveryPipeline:
         self.stats.record_dead_lettered(len(events))
         self.stats.set_dlq_size(size)
         log.warning("%d events dead-lettered (%s)", len(events), error[:200])
-        self._settle(events, "dead_lettered")
 
     def _settle(self, events: Sequence[Event], outcome: Outcome) -> None:
         if not events:
@@ -509,6 +515,52 @@ class DeliveryPipeline:
                 for _, future in done:
                     if not future.done():
                         future.set_result(None)
+
+
+class _BatchProgress:
+    """Which events of one batch the sink acknowledged, and how far it is settled (in order).
+
+    A sink may acknowledge any subset of a batch (Kafka: one partition's messages but not
+    another's); only the unacknowledged events are sent again, so retries add no duplicates."""
+
+    def __init__(self, batch: list[Event]) -> None:
+        self.batch = batch
+        self.acked = bytearray(len(batch))
+        self.settled = 0  # batch[:settled] is settled
+        self._index = {id(e): i for i, e in enumerate(batch)}
+
+    def pending(self) -> list[Event]:
+        acked = self.acked
+        return [e for i, e in enumerate(self.batch[self.settled :], self.settled) if not acked[i]]
+
+    def acknowledge(self, left: Sequence[Event] | None) -> None:
+        """After an attempt: every event sent in it except ``left`` is acknowledged
+        (``None``: the sink does not know — nothing is)."""
+        if left is None:
+            return
+        still = {id(e) for e in left}
+        for event in self.pending():
+            if id(event) not in still:
+                self.acked[self._index[id(event)]] = 1
+
+    def take_acknowledged_prefix(self) -> list[Event]:
+        start = stop = self.settled
+        while stop < len(self.batch) and self.acked[stop]:
+            stop += 1
+        self.settled = stop
+        return self.batch[start:stop]
+
+    def take_rest(self) -> list[tuple[list[Event], bool]]:
+        """The unsettled rest as runs of (events, acknowledged), in order."""
+        runs: list[tuple[list[Event], bool]] = []
+        for i in range(self.settled, len(self.batch)):
+            flag = bool(self.acked[i])
+            if runs and runs[-1][1] == flag:
+                runs[-1][0].append(self.batch[i])
+            else:
+                runs.append(([self.batch[i]], flag))
+        self.settled = len(self.batch)
+        return runs
 
 
 def _resolve(future: asyncio.Future[None]) -> None:

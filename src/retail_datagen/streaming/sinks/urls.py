@@ -210,7 +210,7 @@ class KafkaTarget:
     preset: Literal["eventhubs", "fabric"] | None
     producer_config: dict[str, Any] = field(repr=False)
     timeout_seconds: float = 35.0  # how long send() waits for its delivery reports
-    stall_seconds: float = 4.0  # no delivery report for this long: the producer is stuck
+    stall_seconds: float = 3.0  # no delivery report for this long: the producer is stuck
 
     @property
     def name(self) -> str:
@@ -334,7 +334,7 @@ def kafka_target(
         producer_config=conf,
         timeout_seconds=wait,
         # a cloud endpoint may throttle for a while; a local broker answers in milliseconds
-        stall_seconds=4.0 if preset is None else 20.0,
+        stall_seconds=3.0 if preset is None else 20.0,
     )
 
 
