@@ -69,7 +69,8 @@ def _print_summary(console: "Console", stats: dict[str, Any]) -> None:
         f"{position.get('settled', 0):,}/{position.get('total', 0):,} · "
         f"{stats.get('days_persisted', 0)} day(s) persisted · "
         f"{stats.get('bytes_sent', 0):,} bytes in {stats.get('batches_sent', 0):,} batches · "
-        f"retries {stats.get('retries', 0)} · DLQ {stats.get('dlq_size', 0)}"
+        f"retries {stats.get('retries', 0)} · DLQ {stats.get('dlq_size', 0)} · "
+        f"ran {stats.get('wall_seconds', 0):.1f} s"
     )
 
 

@@ -98,8 +98,12 @@ def day_trace_ids(path: Path, day: str) -> Counter[str]:
     return out
 
 
+RATE = 4000
+
+
 def test_stream_to_a_file_for_a_duration(data: Path, tmp_path: Path) -> None:
     out = tmp_path / "events.jsonl"
+    began = time.monotonic()
     result = run(
         data,
         "stream",
@@ -108,13 +112,17 @@ def test_stream_to_a_file_for_a_duration(data: Path, tmp_path: Path) -> None:
         "--duration",
         "3",
         "--rate",
-        "4000",
+        str(RATE),
         "--events",
         "receipt_created,payment_processed,ad_impression",
     )
+    elapsed = time.monotonic() - began
     assert result.returncode == 0, result.stderr
     events = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
-    assert 6_000 <= len(events) <= 13_000
+    # the rate itself is proven on an injected clock (test_pacing); here only what cannot
+    # depend on how busy the machine is: some events left, never more than the rate allows
+    # over the measured wall time (plus the bucket's quarter second of tokens)
+    assert 0 < len(events) <= RATE * (elapsed + 0.25)
     assert {e["event_type"] for e in events} == {
         "receipt_created",
         "payment_processed",
@@ -122,6 +130,17 @@ def test_stream_to_a_file_for_a_duration(data: Path, tmp_path: Path) -> None:
     }
     assert "Stream summary" in result.stderr and "watermark" in result.stderr
     assert "ev/s" in result.stderr  # status lines (monitoring_interval = 1 s)
+
+
+def wait_for_state(data: Path, at_least: str, proc: subprocess.Popen[str]) -> None:
+    """Wait (bounded) until the history reaches ``at_least`` while ``proc`` streams."""
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and proc.poll() is None:
+        state = json.loads((data / "generation_state.json").read_text())
+        if state["last_generated_timestamp"] >= at_least:
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"the stream did not persist up to {at_least}: {proc.poll()}")
 
 
 def test_killed_stream_resumes_without_gaps(data: Path, tmp_path: Path) -> None:
@@ -134,10 +153,16 @@ def test_killed_stream_resumes_without_gaps(data: Path, tmp_path: Path) -> None:
         proc.wait(10)
     checkpoint = CheckpointStore(data).load()
     assert checkpoint is not None and checkpoint.day == date(2024, 3, 3)
-    result = run(data, "stream", "--sink", f"file://{out}", "--rate", "inf", "--duration", "2")
-    assert result.returncode == 0, result.stderr
-    state = json.loads((data / "generation_state.json").read_text())
-    assert state["last_generated_timestamp"] >= "2024-03-03T23:59:59"
+    # resume until the day is persisted (however long that takes here), then stop
+    resumed = start(data, "stream", "--sink", f"file://{out}", "--rate", "inf")
+    try:
+        wait_for_state(data, "2024-03-03T23:59:59", resumed)
+        resumed.send_signal(signal.SIGINT)
+        _, stderr = resumed.communicate(timeout=60)
+    finally:
+        if resumed.poll() is None:
+            resumed.kill()
+    assert resumed.returncode == 130, stderr
 
     ids = day_trace_ids(out, "2024-03-03")
     assert sum(n - 1 for n in ids.values()) <= BATCH  # at most the unacknowledged batch
@@ -148,7 +173,7 @@ def test_killed_stream_resumes_without_gaps(data: Path, tmp_path: Path) -> None:
     for folder in (data / "export").glob("fact_*"):
         if folder.name == "fact_online_order_lines":
             continue
-        for file in folder.glob("*_2024-03.parquet"):
+        for file in folder.glob("*_2024-03*.parquet"):
             table = pq.read_table(file).to_pylist()
             expected |= {
                 r["TraceId"]

@@ -515,7 +515,9 @@ async def test_settlement_never_overtakes_a_pending_event(make_events: EventFact
 
     class OddPartitionsFirst:
         name = "memory://partitions"
-        calls: list[list[Event]] = []
+
+        def __init__(self) -> None:
+            self.calls: list[list[Event]] = []
 
         async def open(self) -> None: ...
 

@@ -214,7 +214,7 @@ def test_file_sinks_never_write_over_the_data_folders_own_files(tmp_path: Path, 
     with pytest.raises(UserError, match=r"inside the data folder .* only write under stream/"):
         open_sink(url, RetailConfig(), data_dir=tmp_path)
     absolute = f"file://{tmp_path.resolve()}/generation_state.json"
-    with pytest.raises(UserError, match="use file:stream/generation_state.json"):
+    with pytest.raises(UserError, match=r"use file:stream/generation_state\.json"):
         open_sink(absolute, RetailConfig(), data_dir=tmp_path)
 
 

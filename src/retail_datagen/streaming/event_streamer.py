@@ -210,6 +210,7 @@ class EventStreamer:
         self._watermark: datetime | None = None
         self._started_at: float | None = None
         self._began: float | None = None  # start() was called (the --duration clock)
+        self._ended_at: float | None = None
         self._persisting: asyncio.Future[None] | None = None
         self.unsent = 0  # events left unsettled when the stream stopped (sent again next time)
         self._error: str | None = None
@@ -241,6 +242,7 @@ class EventStreamer:
         self._finished = asyncio.Event()
         self._error = None
         self._began = time.monotonic()
+        self._ended_at = None
         try:
             sink = open_sink(self.sink_url, self.config, data_dir=self.layout.root)
             self.stats.set_sink(getattr(sink, "name", self.sink_url))
@@ -258,6 +260,7 @@ class EventStreamer:
             raise
         finally:
             self._running = False
+            self._ended_at = time.monotonic()
             self._finished.set()
 
     start_streaming = start
@@ -302,9 +305,14 @@ class EventStreamer:
             "day_position": {"settled": position, "total": self._day_total},
             "watermark": self._watermark.isoformat() if self._watermark else None,
             "days_persisted": self._persisted_days,
-            "uptime_seconds": round(time.monotonic() - self._started_at, 3)
+            "uptime_seconds": round((self._ended_at or time.monotonic()) - self._started_at, 3)
             if self._started_at is not None
             else 0.0,
+            # since start() was called: what --duration bounds
+            "wall_seconds": round((self._ended_at or time.monotonic()) - self._began, 3)
+            if self._began is not None
+            else 0.0,
+            "unsent": self.unsent,
             "active_disruptions": self._active_disruptions(current),
             "error": self._error,
         }
