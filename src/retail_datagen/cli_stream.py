@@ -87,7 +87,7 @@ def _report_problems(
             f"`retail-datagen replay-dead-letters --sink {redact(sink)}` "
             "(`retail-datagen dead-letters` lists them)"
         )
-    if streamer.unsent and stats.get("circuit_state") != "CLOSED":
+    if streamer.unsent and stats.get("sink_failing"):
         ok = False
         console.print(
             f"the sink stopped answering: {streamer.unsent:,} events were not delivered; "

@@ -267,3 +267,127 @@ def test_disruptions_add_list_remove_clear(data: Path) -> None:
     assert run(data, "disruptions", "remove", ident).returncode == 2
     cleared = run(data, "disruptions", "clear", "--yes")
     assert cleared.returncode == 0 and "removed 0" in cleared.stdout
+
+
+# ---------------------------------------------------------------- sinks that fail
+def _position(data: Path) -> tuple[str, Any]:
+    state = json.loads((data / "generation_state.json").read_text())
+    checkpoint = CheckpointStore(data).load()
+    return state["last_generated_timestamp"], checkpoint
+
+
+def test_an_unreachable_kafka_broker_fails_at_once_without_moving_anything(data: Path) -> None:
+    from tansu_broker import free_port
+
+    before = _position(data)
+    began = time.monotonic()
+    url = f"kafka://127.0.0.1:{free_port()}/retail-events"
+    result = run(data, "stream", "--sink", url, "--duration", "5")
+    elapsed = time.monotonic() - began
+    assert result.returncode == 1, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr  # no librdkafka spam, no summary
+    assert lines[0].startswith("error: kafka broker 127.0.0.1:")
+    assert "not reachable" in lines[0] and "refused" in lines[0].lower()
+    assert _position(data) == before  # nothing generated, checkpointed or persisted
+    assert not (data / "streaming.duckdb").exists() or "0" in run(data, "dead-letters").stdout
+    # the old behaviour ran for minutes; a refused connection is an answer (generous bound)
+    assert elapsed < 30
+
+
+def test_duration_bounds_a_stream_whose_broker_stalls(data: Path, tansu: Any) -> None:
+    """The broker answers the start-up probe, then freezes (SIGSTOP): the stream still ends
+    by itself at --duration, says the sink stopped answering, dead-letters nothing, and
+    leaves the unsent events for the next run."""
+    from tansu_broker import read_topic
+
+    tansu.create_topic("stall", partitions=2)
+    duration = 8.0
+    proc = subprocess.Popen(
+        _args(
+            data,
+            "stream",
+            "--sink",
+            f"kafka://{tansu.bootstrap}/stall",
+            "--rate",
+            "2000",
+            "--duration",
+            str(duration),
+        ),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=_env(),
+    )
+    try:
+        assert read_topic(tansu.bootstrap, "stall", 1, timeout=60), "nothing was streamed"
+        tansu.pause()
+        _, stderr = proc.communicate(timeout=duration + 60)
+    finally:
+        tansu.resume()
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 1, stderr
+    assert "the sink stopped answering" in stderr and "next `stream` sends them" in stderr
+    assert "dead-lettered" not in stderr.split("Stream summary")[-1].split("\n", 3)[-1]
+    ran = float(stderr.split("ran ")[-1].split(" s")[0])
+    # measured from the start of streaming (imports excluded): 10 % plus scheduling slack
+    assert ran <= duration * 1.1 + 0.5, stderr
+    assert stderr.count("Connection refused") <= 2
+
+
+@pytest.mark.parametrize(
+    "sink", ["file:generation_state.json", "file:retail.duckdb", "file://./export/x.jsonl"]
+)
+def test_file_sinks_cannot_overwrite_the_data_folder(data: Path, sink: str) -> None:
+    state = (data / "generation_state.json").read_bytes()
+    for command in ("stream", "replay-dead-letters"):
+        result = run(data, command, "--sink", sink)
+        assert result.returncode == 2, result.stderr
+        assert result.stderr.startswith("error: sink URL file: ")
+        assert len(result.stderr.strip().splitlines()) == 1
+        assert "only write under stream/" in result.stderr
+    assert (data / "generation_state.json").read_bytes() == state
+
+
+def test_from_now_streams_events_stamped_at_the_present(data: Path, tmp_path: Path) -> None:
+    from datetime import datetime
+
+    out = tmp_path / "now.jsonl"
+    before = _position(data)
+    began = datetime.now()
+    # at 600x a minute covers ten hours: events come whatever the time of day (speed 1, the
+    # default, is test_event_streamer's from-now test on an injected clock)
+    proc = start(data, "stream", "--sink", f"file://{out}", "--from", "now", "--speed", "600")
+    try:
+        wait_for_lines(out, 1, timeout=120)
+        proc.send_signal(signal.SIGINT)
+        _, stderr = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    ended = datetime.now()
+    assert "starting at the present" in stderr and "not persisted" in stderr
+    events = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    stamps = [
+        datetime.fromisoformat(e["payload"]["event_ts"])
+        for e in events
+        if e["event_type"] not in LIFECYCLE
+    ]
+    latest = began + (ended - began) * 600
+    assert stamps and all(began.replace(microsecond=0) <= t <= latest for t in stamps)
+    assert _position(data) == before  # detached: the history and its checkpoint stay
+
+
+def test_a_history_far_in_the_past_is_announced(data: Path, tmp_path: Path) -> None:
+    out = tmp_path / "old.jsonl"
+    proc = start(data, "stream", "--sink", f"file://{out}", "--rate", "1000")
+    try:
+        wait_for_lines(out, 1)
+        proc.send_signal(signal.SIGINT)
+        _, stderr = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    notes = [line for line in stderr.splitlines() if line.startswith("note: the history ends")]
+    assert len(notes) == 1 and "--from now" in notes[0], stderr

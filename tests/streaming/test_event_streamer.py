@@ -261,6 +261,43 @@ _TIME = {
 }
 
 
+async def test_from_now_starts_at_the_present_and_persists_nothing(
+    folder: Callable[[str], RetailConfig], tmp_path: Path
+) -> None:
+    cfg = folder("now")
+    events_file = tmp_path / "now.jsonl"
+    now = datetime.combine(date.today(), datetime.min.time()).replace(hour=12)  # a busy hour
+    clock = ManualClock()  # the simulated clock is the wall clock (speed 1), injected
+    notes: list[str] = []
+    streamer = EventStreamer(
+        cfg,
+        sink=f"file://{events_file}",
+        from_now=True,
+        anchor=now,
+        clock=clock,
+        notify=notes.append,
+    )
+    task = asyncio.create_task(streamer.start())
+    await wait_for(lambda: task.done() or streamer.statistics()["events_sent"] >= 50, 120)
+    await streamer.stop()
+    await task
+    stamps = [
+        datetime.fromisoformat(e["payload"][_TIME[e["event_type"]]])
+        for e in read_events(events_file)
+    ]
+    assert len(stamps) >= 50
+    assert all(now <= t <= now + timedelta(seconds=clock.t) for t in stamps)  # nothing older
+    assert streamer.statistics()["mode"] == "realtime"
+    assert notes and "starting at the present" in notes[0]
+    # detached: the history and its checkpoint stay where they were
+    assert GenerationStateManager(cfg.paths.data).load().last_generated_timestamp == datetime(
+        2024, 3, 2, 23, 59, 59, 999999
+    )
+    assert CheckpointStore(cfg.paths.data).load() is None
+    with pytest.raises(UserError, match="--from now streams in real time"):
+        EventStreamer(cfg, from_now=True, rate=100)
+
+
 # ---------------------------------------------------------------- restart
 async def test_cancelled_stream_resumes_without_gaps(
     folder: Callable[[str], RetailConfig], tmp_path: Path

@@ -229,6 +229,11 @@ class DeliveryPipeline:
         return len(self._buffer)
 
     @property
+    def failing(self) -> bool:
+        """The latest send attempt failed (and none succeeded since)."""
+        return bool(self._last_error)
+
+    @property
     def unsettled(self) -> int:
         """Events put but neither delivered nor dead-lettered (yet)."""
         return self.put_count - self.settled_count
@@ -467,6 +472,7 @@ class DeliveryPipeline:
                 continue
             self.breaker.record_success()
             self.stats.set_circuit_state(self.breaker.state)
+            self._last_error = ""
             progress.acknowledge([])
             self._settle_ready(progress)
             return

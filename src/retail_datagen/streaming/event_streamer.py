@@ -211,6 +211,7 @@ class EventStreamer:
         self._started_at: float | None = None
         self._began: float | None = None  # start() was called (the --duration clock)
         self._ended_at: float | None = None
+        self._notices: list[str] = []
         self._persisting: asyncio.Future[None] | None = None
         self.unsent = 0  # events left unsettled when the stream stopped (sent again next time)
         self._error: str | None = None
@@ -243,6 +244,7 @@ class EventStreamer:
         self._error = None
         self._began = time.monotonic()
         self._ended_at = None
+        self._notices = []
         try:
             sink = open_sink(self.sink_url, self.config, data_dir=self.layout.root)
             self.stats.set_sink(getattr(sink, "name", self.sink_url))
@@ -254,6 +256,8 @@ class EventStreamer:
                 await asyncio.gather(probing, return_exceptions=True)
                 raise
             await probing
+            for notice in self._notices:  # only once the stream is really starting
+                self._notify(notice)
             await self._stream(sink, first_day, skip)
         except Exception as exc:
             self._error = f"{type(exc).__name__}: {exc}"
@@ -313,6 +317,7 @@ class EventStreamer:
             if self._began is not None
             else 0.0,
             "unsent": self.unsent,
+            "sink_failing": bool(pipeline.failing) if pipeline is not None else False,
             "active_disruptions": self._active_disruptions(current),
             "error": self._error,
         }
@@ -339,7 +344,7 @@ class EventStreamer:
             first_day = last.date() + timedelta(days=1)
             behind = datetime.now() - last
             if behind > BACKLOG_NOTICE:
-                self._notify(
+                self._notices.append(
                     f"the history ends {last:%Y-%m-%d %H:%M} ({behind.days:,} days ago): the "
                     "stream continues it from there (that backlog first); `stream --from now` "
                     "starts at the present instead"
@@ -376,7 +381,7 @@ class EventStreamer:
                 f"the history already reaches {last.date()}; run `stream` without --from now "
                 "to continue it"
             )
-        self._notify(
+        self._notices.append(
             f"starting at the present ({now:%Y-%m-%d %H:%M:%S}); the history ends "
             f"{last:%Y-%m-%d} and stays there: events streamed from now are not persisted"
         )
