@@ -391,3 +391,45 @@ def test_a_history_far_in_the_past_is_announced(data: Path, tmp_path: Path) -> N
             proc.kill()
     notes = [line for line in stderr.splitlines() if line.startswith("note: the history ends")]
     assert len(notes) == 1 and "--from now" in notes[0], stderr
+
+
+def test_a_run_that_dead_letters_exits_1_and_says_how_to_replay(
+    data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No real destination here rejects an event for good, so the file sink is made to reject
+    receipts permanently (at the sink boundary); the rest is the real CLI in process."""
+    from typer.testing import CliRunner
+
+    from retail_datagen.cli import app
+    from retail_datagen.streaming.sinks.base import SinkError
+    from retail_datagen.streaming.sinks.file import FileSink
+
+    real_send = FileSink.send
+
+    async def reject_receipts(self: FileSink, batch: Any) -> None:
+        rejected = [e for e in batch if e.event_type == "receipt_created"]
+        await real_send(self, [e for e in batch if e.event_type != "receipt_created"])
+        if rejected:
+            raise SinkError(
+                "event too large for the destination", retriable=False, pending=rejected
+            )
+
+    out = tmp_path / "events.jsonl"
+    options = ["--config", str(data.parent / "config.json"), "--data-dir", str(data)]
+    with monkeypatch.context() as patch:
+        patch.setattr(FileSink, "send", reject_receipts)
+        result = CliRunner().invoke(
+            app, ["stream", *options, "--sink", f"file://{out}", "--rate", "inf", "--duration", "3"]
+        )
+    assert result.exit_code == 1, result.output
+    line = next(x for x in result.output.splitlines() if "were dead-lettered" in x)
+    dead = int(line.split(" events")[0].replace(",", ""))
+    assert dead > 0 and "retail-datagen replay-dead-letters --sink file://" in line
+
+    replay = CliRunner().invoke(
+        app, ["replay-dead-letters", *options, "--sink", "file:stream/replayed.jsonl"]
+    )
+    assert replay.exit_code == 0, replay.output
+    replayed = (data / "stream" / "replayed.jsonl").read_text().splitlines()
+    assert len(replayed) == dead
+    assert {json.loads(x)["event_type"] for x in replayed} == {"receipt_created"}

@@ -207,6 +207,7 @@ class DeliveryPipeline:
         self.delivered_count = 0
         self.dead_lettered_count = 0
         self._last_error = ""
+        self._warned_dead_letters = False
 
     # ------------------------------------------------------------------ lifecycle
     async def start(self) -> None:
@@ -454,8 +455,7 @@ class DeliveryPipeline:
                 log.debug("send attempt %d failed: %s", attempts, self._last_error)
                 if not exc.retriable:
                     if self.dead_letters is not None:
-                        await self._dead_letter(pending, self._last_error, attempts)
-                        self._settle_rest(progress)
+                        await self._dead_letter(progress, self._last_error, attempts)
                         return
                     raise SinkError(
                         f"{self.sink.name} rejected {len(pending)} events and the "
@@ -489,19 +489,37 @@ class DeliveryPipeline:
         for events, delivered in progress.take_rest():
             self._settle(events, "delivered" if delivered else "dead_lettered")
 
-    async def _dead_letter(self, events: Sequence[Event], error: str, attempts: int) -> None:
+    async def _dead_letter(self, progress: _BatchProgress, error: str, attempts: int) -> None:
+        """Store the batch's pending events as dead letters, then settle the rest in order.
+        A stop that cancels the sender meanwhile waits for the write: an event is never in
+        the store without being settled (the next run would dead-letter it again)."""
         store = self.dead_letters
         assert store is not None
+        events = progress.pending()
         name = self.sink.name
 
         def write() -> int:
             store.add(events, error, name, attempts=attempts)
             return store.count()
 
-        size = await asyncio.to_thread(write)
+        job = asyncio.ensure_future(asyncio.to_thread(write))
+        try:
+            size = await asyncio.shield(job)
+        except asyncio.CancelledError:
+            self._recorded_dead_letters(progress, events, await job, error)
+            raise
+        self._recorded_dead_letters(progress, events, size, error)
+
+    def _recorded_dead_letters(
+        self, progress: _BatchProgress, events: Sequence[Event], size: int, error: str
+    ) -> None:
         self.stats.record_dead_lettered(len(events))
         self.stats.set_dlq_size(size)
-        log.warning("%d events dead-lettered (%s)", len(events), error[:200])
+        if not self._warned_dead_letters:  # one warning per pipeline; the totals are in stats
+            self._warned_dead_letters = True
+            log.warning("events are being dead-lettered (%s)", error[:200])
+        log.debug("%d events dead-lettered (%s)", len(events), error[:200])
+        self._settle_rest(progress)
 
     def _settle(self, events: Sequence[Event], outcome: Outcome) -> None:
         if not events:
