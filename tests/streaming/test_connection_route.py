@@ -67,3 +67,36 @@ async def test_event_hub_is_ok_only_when_the_hub_answers(
     eventhub_endpoint.stop()  # nobody listens on its port any more
     down = await check(client, "eventhub")
     assert down["ok"] is False and down["error"], down
+
+
+async def test_starting_a_stream_to_an_unreachable_broker_fails_the_request(
+    tmp_path: Path,
+) -> None:
+    from sample_events import SMALL_VOLUME
+
+    from retail_datagen.config.models import RetailConfig
+    from retail_datagen.generators.fact_generator import FactDataGenerator
+    from retail_datagen.generators.master_generator import MasterDataGenerator
+
+    mapping = {"seed": 3, "volume": SMALL_VOLUME, "historical": {"start_date": "2024-03-01"}}
+    data = tmp_path / "data"
+    cfg = RetailConfig.from_mapping(mapping).with_data_dir(data)
+    MasterDataGenerator(cfg).generate_all_master_data()
+    FactDataGenerator(cfg, workers=1).generate_historical_data("2024-03-01", "2024-03-01")
+    config = tmp_path / "config.json"
+    config.write_text(json.dumps(mapping), encoding="utf-8")
+    app = create_app(ServerSettings(data_dir=data, config_file=config, workers=1))
+    before = (data / "generation_state.json").read_bytes()
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(
+            transport=httpx.ASGITransport(app), base_url="http://127.0.0.1:8000"
+        ) as client,
+    ):
+        sink = f"kafka://127.0.0.1:{free_port()}/retail-events"
+        response = await client.post("/api/stream/start", json={"sink": sink, "from_now": True})
+        assert response.status_code == 503, response.text
+        assert "not reachable" in response.json()["detail"]
+        status = (await client.get("/api/stream/status")).json()
+        assert status["running"] is False
+    assert (data / "generation_state.json").read_bytes() == before

@@ -302,6 +302,11 @@ class StreamStartRequest(_Request):
     burst: SInt | None = Field(None, ge=1, le=1_000_000, description="events per interval")
     interval_ms: SInt | None = Field(None, ge=1, le=3_600_000)
     duration: float | None = Field(None, gt=0, le=31_536_000, description="seconds")
+    from_now: bool = Field(
+        False,
+        description="start at the present in real time (speed 1 unless given) instead of "
+        "after the history; such a stream is not persisted as history",
+    )
 
 
 class StreamStatus(BaseModel):

@@ -212,6 +212,7 @@ class EventStreamer:
         self._began: float | None = None  # start() was called (the --duration clock)
         self._ended_at: float | None = None
         self._notices: list[str] = []
+        self.ready = asyncio.Event()  # set once the sink answered its probe (or start failed)
         self._persisting: asyncio.Future[None] | None = None
         self.unsent = 0  # events left unsettled when the stream stopped (sent again next time)
         self._error: str | None = None
@@ -245,6 +246,7 @@ class EventStreamer:
         self._began = time.monotonic()
         self._ended_at = None
         self._notices = []
+        self.ready.clear()
         try:
             sink = open_sink(self.sink_url, self.config, data_dir=self.layout.root)
             self.stats.set_sink(getattr(sink, "name", self.sink_url))
@@ -256,6 +258,7 @@ class EventStreamer:
                 await asyncio.gather(probing, return_exceptions=True)
                 raise
             await probing
+            self.ready.set()
             for notice in self._notices:  # only once the stream is really starting
                 self._notify(notice)
             await self._stream(sink, first_day, skip)
@@ -265,6 +268,7 @@ class EventStreamer:
         finally:
             self._running = False
             self._ended_at = time.monotonic()
+            self.ready.set()
             self._finished.set()
 
     start_streaming = start
