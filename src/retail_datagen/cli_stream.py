@@ -70,7 +70,8 @@ def _print_summary(console: "Console", stats: dict[str, Any]) -> None:
         f"{stats.get('days_persisted', 0)} day(s) persisted · "
         f"{stats.get('bytes_sent', 0):,} bytes in {stats.get('batches_sent', 0):,} batches · "
         f"retries {stats.get('retries', 0)} · DLQ {stats.get('dlq_size', 0)} · "
-        f"ran {stats.get('wall_seconds', 0):.1f} s"
+        f"streamed {stats.get('streamed_seconds', 0):.1f} s "
+        f"(ran {stats.get('wall_seconds', 0):.1f} s)"
     )
 
 
@@ -160,7 +161,8 @@ def register(app: typer.Typer) -> None:
             typer.Option(
                 "--duration",
                 metavar="S",
-                help="Stop after S seconds (default: run until Ctrl-C).",
+                help="Stop S seconds after events start to flow, whatever the sink does "
+                "(default: run until Ctrl-C).",
                 show_default=False,
             ),
         ] = None,

@@ -211,6 +211,9 @@ class EventStreamer:
         self._started_at: float | None = None
         self._began: float | None = None  # start() was called (the --duration clock)
         self._ended_at: float | None = None
+        self._flowing = asyncio.Event()  # set when the first day is ready to play
+        self._flowing_since: float | None = None
+        self._deadline: float | None = None  # flowing since + duration
         self._notices: list[str] = []
         self.ready = asyncio.Event()  # set once the sink answered its probe (or start failed)
         self._persisting: asyncio.Future[None] | None = None
@@ -245,6 +248,7 @@ class EventStreamer:
         self._error = None
         self._began = time.monotonic()
         self._ended_at = None
+        self._flowing_since = self._deadline = None
         self._notices = []
         self.ready.clear()
         try:
@@ -316,9 +320,12 @@ class EventStreamer:
             "uptime_seconds": round((self._ended_at or time.monotonic()) - self._started_at, 3)
             if self._started_at is not None
             else 0.0,
-            # since start() was called: what --duration bounds
             "wall_seconds": round((self._ended_at or time.monotonic()) - self._began, 3)
             if self._began is not None
+            else 0.0,
+            # since events started to flow: what --duration bounds
+            "streamed_seconds": round((self._ended_at or time.monotonic()) - self._flowing_since, 3)
+            if self._flowing_since is not None
             else 0.0,
             "unsent": self.unsent,
             "sink_failing": bool(pipeline.failing) if pipeline is not None else False,
@@ -477,31 +484,30 @@ class EventStreamer:
         await pipeline.start()
         self._running = True
         self._started_at = time.monotonic()
-        began = self._began if self._began is not None else self._started_at
-        deadline = None if self.duration is None else began + self.duration
-        days = asyncio.create_task(self._days(pipeline, first_day, skip, deadline))
+        self._flowing = asyncio.Event()
+        days = asyncio.create_task(self._days(pipeline, first_day, skip))
         failed = True
         try:
-            await self._await_days(days, deadline)
+            await self._await_days(days)
             failed = False
         finally:
-            await self._finish(pipeline, deadline, failed)
+            await self._finish(pipeline, failed)
 
-    async def _days(
-        self, pipeline: DeliveryPipeline, day: date, skip: int, deadline: float | None
-    ) -> None:
-        """Plan, play and persist day after day until stopped."""
+    async def _days(self, pipeline: DeliveryPipeline, day: date, skip: int) -> None:
+        """Plan, play and persist day after day until stopped. ``duration`` counts from when
+        the first day is ready (events start to flow), so preparation never eats into it."""
         carry = self._carry
         self._carry = {}
         # planning only computes: a stopping stream abandons it rather than wait for it
         planned = in_daemon_thread(self._plan_day, day, carry)
-        first = True
+        plan = await planned
+        if self.from_now and isinstance(self._pacer, RealTimePacer):
+            skip = max(skip, int(np.searchsorted(plan.events.time_us, self._pacer.sim_now_us())))
+        self._flowing_since = time.monotonic()
+        deadline = None if self.duration is None else self._flowing_since + self.duration
+        self._deadline = deadline
+        self._flowing.set()
         while True:
-            plan = await planned
-            if first and self.from_now and self._pacer is not None:
-                now_us = self._pacer.sim_now_us() if isinstance(self._pacer, RealTimePacer) else 0
-                skip = max(skip, int(np.searchsorted(plan.events.time_us, now_us)))
-            first = False
             if not await self._play_day(plan, skip, pipeline, deadline):
                 return
             skip = 0
@@ -514,11 +520,17 @@ class EventStreamer:
                 self._persisting = asyncio.ensure_future(asyncio.to_thread(self._persist_day, plan))
                 await asyncio.shield(self._persisting)
             day += timedelta(days=1)
+            plan = await planned
 
-    async def _await_days(self, days: asyncio.Task[None], deadline: float | None) -> None:
+    async def _await_days(self, days: asyncio.Task[None]) -> None:
         """Wait for the day loop; at the deadline give it a moment to stop at a clean point,
         then cancel it — whatever the sink does, ``duration`` bounds the stream."""
-        if deadline is not None:
+        if self.duration is not None:
+            flowing = asyncio.ensure_future(self._flowing.wait())
+            await asyncio.wait({days, flowing}, return_when=asyncio.FIRST_COMPLETED)
+            flowing.cancel()
+        deadline = self._deadline
+        if deadline is not None and not days.done():
             done, _ = await asyncio.wait({days}, timeout=max(0.0, deadline - time.monotonic()))
             if not done:
                 done, _ = await asyncio.wait({days}, timeout=STOP_SLACK)
@@ -528,14 +540,13 @@ class EventStreamer:
                 return
         await days
 
-    async def _finish(
-        self, pipeline: DeliveryPipeline, deadline: float | None, failed: bool
-    ) -> None:
+    async def _finish(self, pipeline: DeliveryPipeline, failed: bool) -> None:
         """Settle what can be settled (bounded by the duration), then checkpoint."""
         try:
             if self._persisting is not None:  # a day being committed is committed
                 await asyncio.gather(self._persisting, return_exceptions=True)
             timeout = CLOSE_SECONDS
+            deadline = self._deadline
             if deadline is not None:
                 slack = min(STOP_SLACK + CLOSE_SHARE * (self.duration or 0.0), CLOSE_SECONDS)
                 timeout = max(0.1, deadline + slack - time.monotonic())
