@@ -68,7 +68,8 @@ SEGMENT_EVENTS = 20_000  # envelopes built ahead, per step (bounded memory for b
 REALTIME_SEGMENT_EVENTS = 2_000  # smaller steps in real time: shorter GIL holds, less lateness
 RELEASE_CHUNK = 1_024  # most events released by one pacing decision
 BACKLOG_NOTICE = timedelta(days=2)  # a history older than this is announced at the start
-STOP_SLACK = 0.25  # seconds the day loop gets to stop by itself at the deadline
+STOP_SLACK = 0.25  # seconds the day loop gets to stop by itself at the deadline or a stop
+WATCH_INTERVAL = 0.05  # how often the day loop is checked against the deadline
 CLOSE_SHARE = 0.04  # of the duration, for delivering what is buffered after the deadline
 CLOSE_SECONDS = 30.0  # delivering what is buffered after a stop without a deadline
 RECENT_EVENTS = 200
@@ -116,9 +117,10 @@ class EventStreamer:
     ``stream`` continue after the watermark as before. ``notify`` receives one-line notices
     (the history ends far in the past; a detached start).
 
-    ``duration`` bounds the wall time from :meth:`start`, whatever the sink does: at the
-    deadline the day loop stops (or is cancelled), what is buffered gets a few percent of the
-    duration to settle, and the rest stays pending behind the checkpoint (``unsent``).
+    ``duration`` bounds the wall time from when events start to flow (the first day is
+    simulated), whatever the sink does: at the deadline the day loop stops (or is cancelled),
+    what is buffered gets a few percent of the duration to settle, and the rest stays pending
+    behind the checkpoint (``unsent``).
     """
 
     probe_timeout = 5.0  # seconds the destination has to answer before streaming starts
@@ -211,7 +213,6 @@ class EventStreamer:
         self._started_at: float | None = None
         self._began: float | None = None  # start() was called (the --duration clock)
         self._ended_at: float | None = None
-        self._flowing = asyncio.Event()  # set when the first day is ready to play
         self._flowing_since: float | None = None
         self._deadline: float | None = None  # flowing since + duration
         self._notices: list[str] = []
@@ -484,13 +485,15 @@ class EventStreamer:
         await pipeline.start()
         self._running = True
         self._started_at = time.monotonic()
-        self._flowing = asyncio.Event()
         days = asyncio.create_task(self._days(pipeline, first_day, skip))
         failed = True
         try:
             await self._await_days(days)
             failed = False
         finally:
+            if not days.done():  # this task was cancelled: so is the day loop
+                days.cancel()
+                await asyncio.gather(days, return_exceptions=True)
             await self._finish(pipeline, failed)
 
     async def _days(self, pipeline: DeliveryPipeline, day: date, skip: int) -> None:
@@ -506,7 +509,6 @@ class EventStreamer:
         self._flowing_since = time.monotonic()
         deadline = None if self.duration is None else self._flowing_since + self.duration
         self._deadline = deadline
-        self._flowing.set()
         while True:
             if not await self._play_day(plan, skip, pipeline, deadline):
                 return
@@ -523,21 +525,19 @@ class EventStreamer:
             plan = await planned
 
     async def _await_days(self, days: asyncio.Task[None]) -> None:
-        """Wait for the day loop; at the deadline give it a moment to stop at a clean point,
-        then cancel it — whatever the sink does, ``duration`` bounds the stream."""
-        if self.duration is not None:
-            flowing = asyncio.ensure_future(self._flowing.wait())
-            await asyncio.wait({days, flowing}, return_when=asyncio.FIRST_COMPLETED)
-            flowing.cancel()
-        deadline = self._deadline
-        if deadline is not None and not days.done():
-            done, _ = await asyncio.wait({days}, timeout=max(0.0, deadline - time.monotonic()))
-            if not done:
+        """Wait for the day loop. Once stopped (``stop()`` or the deadline) it gets a moment to
+        end at a clean point, then it is cancelled — so a sink that stalls (the loop waits in
+        the full buffer) holds neither ``duration`` nor a stop."""
+        while not days.done():
+            deadline = self._deadline
+            if self._stop_requested or (deadline is not None and time.monotonic() >= deadline):
                 done, _ = await asyncio.wait({days}, timeout=STOP_SLACK)
-            if not done:
-                days.cancel()
-                await asyncio.gather(days, return_exceptions=True)
-                return
+                if not done:
+                    days.cancel()
+                    await asyncio.gather(days, return_exceptions=True)
+                    return
+                break
+            await asyncio.wait({days}, timeout=WATCH_INTERVAL)
         await days
 
     async def _finish(self, pipeline: DeliveryPipeline, failed: bool) -> None:
