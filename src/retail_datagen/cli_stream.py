@@ -152,8 +152,9 @@ def register(app: typer.Typer) -> None:
                 "--sink",
                 "-s",
                 metavar="SINK",
-                help="stdout | file:///path/events.jsonl | kafka://host:port/topic | "
-                "eventhub[://hub] (see docs/STREAMING.md).",
+                help="stdout | file:stream/events.jsonl (under the data folder's stream/) | "
+                "file:///outside/events.jsonl | kafka://host:port/topic | eventhub[://hub] "
+                "(see docs/STREAMING.md).",
             ),
         ] = "stdout",
         duration: Annotated[
@@ -323,7 +324,14 @@ def register(app: typer.Typer) -> None:
         config: base.ConfigOption = None,
         data_dir: base.DataDirOption = None,
         sink: Annotated[
-            str, typer.Option("--sink", "-s", metavar="SINK", help="Where to resend them.")
+            str,
+            typer.Option(
+                "--sink",
+                "-s",
+                metavar="SINK",
+                help="Where to resend them (as for stream; a file only under the data "
+                "folder's stream/ or outside it).",
+            ),
         ] = "stdout",
     ) -> None:
         """Resend every dead letter to SINK, oldest first; delivered ones leave the queue."""

@@ -54,7 +54,6 @@ from retail_datagen.streaming.events import (
 from retail_datagen.streaming.pacing import Clock, Pacer, RealTimePacer, make_pacer, sim_micros
 from retail_datagen.streaming.sinks.base import Sink
 from retail_datagen.streaming.stats import StreamStats
-from retail_datagen.streaming.threads import in_daemon_thread
 
 if TYPE_CHECKING:
     from retail_datagen.streaming.delivery import DeliveryPipeline
@@ -240,7 +239,7 @@ class EventStreamer:
         position is checkpointed and re-raised). Errors in preparation are ``UserError``s; a
         destination that does not answer its probe raises ``SinkUnreachableError`` before
         anything is generated or checkpointed."""
-        from retail_datagen.streaming.sinks import open_sink, probe_sink
+        from retail_datagen.streaming.sinks import open_sink
 
         if self._finished is not None and not self._finished.is_set():
             raise UserError("the streamer is already running")
@@ -255,14 +254,7 @@ class EventStreamer:
         try:
             sink = open_sink(self.sink_url, self.config, data_dir=self.layout.root)
             self.stats.set_sink(getattr(sink, "name", self.sink_url))
-            probing = asyncio.create_task(probe_sink(sink, self.probe_timeout))
-            try:
-                first_day, skip = await asyncio.to_thread(self._prepare)
-            except BaseException:
-                probing.cancel()
-                await asyncio.gather(probing, return_exceptions=True)
-                raise
-            await probing
+            first_day, skip = await self._prepare_and_probe(sink)
             self.ready.set()
             for notice in self._notices:  # only once the stream is really starting
                 self._notify(notice)
@@ -277,6 +269,14 @@ class EventStreamer:
             self._finished.set()
 
     start_streaming = start
+
+    async def _prepare_and_probe(self, sink: Sink) -> tuple[date, int]:
+        """Probe the sink first (an unreachable one fails within seconds, before the history
+        is even loaded), then load the history."""
+        from retail_datagen.streaming.sinks import probe_sink
+
+        await probe_sink(sink, self.probe_timeout)
+        return await asyncio.to_thread(self._prepare)
 
     async def stop(self, timeout: float | None = 60.0) -> None:
         """Graceful stop: stop releasing, flush what is buffered, checkpoint; complete days are
@@ -501,8 +501,7 @@ class EventStreamer:
         the first day is ready (events start to flow), so preparation never eats into it."""
         carry = self._carry
         self._carry = {}
-        # planning only computes: a stopping stream abandons it rather than wait for it
-        planned = in_daemon_thread(self._plan_day, day, carry)
+        planned = asyncio.ensure_future(asyncio.to_thread(self._plan_day, day, carry))
         plan = await planned
         if self.from_now and isinstance(self._pacer, RealTimePacer):
             skip = max(skip, int(np.searchsorted(plan.events.time_us, self._pacer.sim_now_us())))
@@ -514,7 +513,9 @@ class EventStreamer:
                 return
             skip = 0
             # the next day runs while this one settles (and, in real time, ends)
-            planned = in_daemon_thread(self._plan_day, day + timedelta(days=1), plan.carry)
+            planned = asyncio.ensure_future(
+                asyncio.to_thread(self._plan_day, day + timedelta(days=1), plan.carry)
+            )
             await pipeline.flush()
             if not await self._wait_day_over(day, deadline):
                 return

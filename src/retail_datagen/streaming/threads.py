@@ -1,11 +1,11 @@
 """Blocking work that a stopping stream may abandon, in daemon threads.
 
 ``asyncio.to_thread`` uses the loop's executor, whose threads the interpreter joins at exit: a
-stream whose ``--duration`` ran out while the next simulated day was still being planned (or
-while a stalled client was closing) would then outlive its duration by that work. Work that
-only computes or releases a client can be abandoned instead: :func:`in_daemon_thread` runs it
-in a daemon thread, which never holds the process. Never use it for writes that must finish
-(persisting a day, a checkpoint).
+sink probe that already failed would then hold the process until its blocking call times out.
+:func:`in_daemon_thread` runs such a call in a daemon thread, which never holds the process.
+Only for calls into plain C clients (librdkafka's metadata request) that may be abandoned:
+never for writes that must finish, and never for C++ libraries (DuckDB, Arrow) — a daemon
+thread stopped inside them at exit aborts the interpreter.
 """
 
 from __future__ import annotations
