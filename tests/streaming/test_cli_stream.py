@@ -80,7 +80,8 @@ def start(data: Path, *args: str) -> subprocess.Popen[str]:
     )
 
 
-def wait_for_lines(path: Path, lines: int, timeout: float = 30.0) -> None:
+def wait_for_lines(path: Path, lines: int, timeout: float = 120.0) -> None:
+    """Bounded wait; generous, since start-up alone took 15 s on a machine under load."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if path.exists() and path.read_bytes().count(b"\n") >= lines:
