@@ -19,6 +19,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from retail_datagen.config.secrets import redact
+
 if TYPE_CHECKING:
     from rich.console import Console
 
@@ -67,8 +69,32 @@ def _print_summary(console: "Console", stats: dict[str, Any]) -> None:
         f"{position.get('settled', 0):,}/{position.get('total', 0):,} · "
         f"{stats.get('days_persisted', 0)} day(s) persisted · "
         f"{stats.get('bytes_sent', 0):,} bytes in {stats.get('batches_sent', 0):,} batches · "
-        f"retries {stats.get('retries', 0)} · DLQ {stats.get('dlq_size', 0)}"
+        f"retries {stats.get('retries', 0)} · DLQ {stats.get('dlq_size', 0)} · "
+        f"streamed {stats.get('streamed_seconds', 0):.1f} s "
+        f"(ran {stats.get('wall_seconds', 0):.1f} s)"
     )
+
+
+def _report_problems(
+    console: "Console", streamer: "EventStreamer", stats: dict[str, Any], sink: str
+) -> bool:
+    """Say what went wrong with the sink, one line each; True when nothing did."""
+    ok = True
+    dead = sum(stats.get("dead_lettered_by_type", {}).values())
+    if dead:
+        ok = False
+        console.print(
+            f"{dead:,} events were dead-lettered (the sink rejected them); resend them with "
+            f"`retail-datagen replay-dead-letters --sink {redact(sink)}` "
+            "(`retail-datagen dead-letters` lists them)"
+        )
+    if streamer.unsent and stats.get("sink_failing"):
+        ok = False
+        console.print(
+            f"the sink stopped answering: {streamer.unsent:,} events were not delivered; "
+            "the position is checkpointed before them, so the next `stream` sends them"
+        )
+    return ok
 
 
 async def _run_stream(streamer: "EventStreamer", console: "Console", interval: float) -> bool:
@@ -126,8 +152,9 @@ def register(app: typer.Typer) -> None:
                 "--sink",
                 "-s",
                 metavar="SINK",
-                help="stdout | file:///path/events.jsonl | kafka://host:port/topic | "
-                "eventhub[://hub] (see docs/STREAMING.md).",
+                help="stdout | file:stream/events.jsonl (under the data folder's stream/) | "
+                "file:///outside/events.jsonl | kafka://host:port/topic | eventhub[://hub] "
+                "(see docs/STREAMING.md).",
             ),
         ] = "stdout",
         duration: Annotated[
@@ -135,7 +162,8 @@ def register(app: typer.Typer) -> None:
             typer.Option(
                 "--duration",
                 metavar="S",
-                help="Stop after S seconds (default: run until Ctrl-C).",
+                help="Stop S seconds after events start to flow, whatever the sink does "
+                "(default: run until Ctrl-C).",
                 show_default=False,
             ),
         ] = None,
@@ -192,9 +220,10 @@ def register(app: typer.Typer) -> None:
             str | None,
             typer.Option(
                 "--from",
-                metavar="WATERMARK",
-                help="Must equal the stored watermark "
-                "(a safety check; streaming always continues after it).",
+                metavar="now|WATERMARK",
+                help="now: start at the present, in real time, without persisting "
+                "(the history stays where it ends). A timestamp must equal the stored "
+                "watermark (a safety check; streaming continues after it).",
                 show_default=False,
             ),
         ] = None,
@@ -203,15 +232,21 @@ def register(app: typer.Typer) -> None:
 
         Pacing: --speed (real time), --rate (events/s) or --burst/--interval-ms (the default).
 
-        Ctrl-C stops gracefully (flush, checkpoint); the next `stream` resumes without gaps.
+        The sink is contacted first: one that does not answer within 5 s stops the command
+        (exit 1) before anything is generated. Ctrl-C stops gracefully (flush, checkpoint); the
+        next `stream` resumes without gaps. Exit 1 also when events were dead-lettered or the
+        sink stopped answering.
         """
         from rich.console import Console
 
         from retail_datagen.streaming.event_streamer import EventStreamer
+        from retail_datagen.streaming.sinks import SinkUnreachableError
 
         cfg = base._load_config(config, data_dir)
         chosen = [t for t in events.split(",")] if events is not None else None
-        watermark = _parse_time(from_, "--from") if from_ is not None else None
+        now = from_ is not None and from_.strip().lower() == "now"
+        watermark = _parse_time(from_, "--from") if from_ is not None and not now else None
+        console = Console(stderr=True, highlight=False, soft_wrap=True)
         streamer = EventStreamer(
             cfg,
             sink=sink,
@@ -222,14 +257,22 @@ def register(app: typer.Typer) -> None:
             interval_ms=interval_ms,
             duration=duration,
             from_watermark=watermark,
+            from_now=now,
+            notify=lambda text: console.print(f"note: {text}"),
         )
-        console = Console(stderr=True, highlight=False, soft_wrap=True)
         interval = float(cfg.realtime.monitoring_interval)
-        interrupted = asyncio.run(_run_stream(streamer, console, interval))
-        _print_summary(console, streamer.statistics())
+        try:
+            interrupted = asyncio.run(_run_stream(streamer, console, interval))
+        except SinkUnreachableError as exc:
+            typer.echo(f"error: {exc}; nothing was streamed", err=True)
+            raise typer.Exit(base.EXIT_FAILED) from None
+        stats = streamer.statistics()
+        _print_summary(console, stats)
         if interrupted:
             console.print("stopped; the position is checkpointed (run `stream` to resume)")
             raise typer.Exit(base.EXIT_INTERRUPTED)
+        if not _report_problems(console, streamer, stats, sink):
+            raise typer.Exit(base.EXIT_FAILED)
 
     @app.command("dead-letters")
     @base._cli_errors
@@ -281,7 +324,14 @@ def register(app: typer.Typer) -> None:
         config: base.ConfigOption = None,
         data_dir: base.DataDirOption = None,
         sink: Annotated[
-            str, typer.Option("--sink", "-s", metavar="SINK", help="Where to resend them.")
+            str,
+            typer.Option(
+                "--sink",
+                "-s",
+                metavar="SINK",
+                help="Where to resend them (as for stream; a file only under the data "
+                "folder's stream/ or outside it).",
+            ),
         ] = "stdout",
     ) -> None:
         """Resend every dead letter to SINK, oldest first; delivered ones leave the queue."""

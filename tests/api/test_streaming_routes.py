@@ -93,7 +93,7 @@ async def test_clear_can_stop_the_stream_first(
 
 
 async def test_streaming_without_history_is_a_clear_409(client: httpx.AsyncClient) -> None:
-    response = await client.post("/api/stream/start", json={"sink": "file:events.jsonl"})
+    response = await client.post("/api/stream/start", json={"sink": "file:stream/events.jsonl"})
     assert response.status_code == 409
     assert "generate" in response.json()["detail"]
 
@@ -144,7 +144,7 @@ async def test_bad_stream_requests_are_422(client: httpx.AsyncClient) -> None:
         response = await client.post("/api/stream/start", json=body)
         assert response.status_code == 422 and field in response.json()["detail"]
     unknown = await client.post(
-        "/api/stream/start", json={"sink": "file:e.jsonl", "event_types": ["nope"]}
+        "/api/stream/start", json={"sink": "file:stream/e.jsonl", "event_types": ["nope"]}
     )
     assert unknown.status_code == 400 and "nope" in unknown.json()["detail"]
     scheme = await client.post("/api/connection/test", json={"sink": "ftp://x"})
@@ -189,7 +189,7 @@ async def test_connection_test_opens_and_closes_a_file_sink(
     client: httpx.AsyncClient, tmp_path: Path
 ) -> None:
     result = (
-        await client.post("/api/connection/test", json={"sink": "file:probe/events.jsonl"})
+        await client.post("/api/connection/test", json={"sink": "file:stream/probe/events.jsonl"})
     ).json()
     assert result["ok"] is True and result["error"] is None
 
@@ -217,13 +217,13 @@ async def test_dead_letters_list_and_replay(client: httpx.AsyncClient, tmp_path:
     assert filtered["items"] == []
     first = listed["items"][0]["id"]
     one = await client.post(
-        "/api/dead-letters/replay", json={"sink": "file:replay.jsonl", "ids": [first]}
+        "/api/dead-letters/replay", json={"sink": "file:stream/replay.jsonl", "ids": [first]}
     )
     assert one.json()["result"] == {"replayed": 1, "failed": 0}
-    rest = await client.post("/api/dead-letters/replay", json={"sink": "file:replay.jsonl"})
+    rest = await client.post("/api/dead-letters/replay", json={"sink": "file:stream/replay.jsonl"})
     assert rest.json()["result"] == {"replayed": 2, "failed": 0}
     assert (await client.get("/api/dead-letters")).json()["count"] == 0
-    assert len((tmp_path / "data" / "replay.jsonl").read_text().splitlines()) == 3
+    assert len((tmp_path / "data" / "stream" / "replay.jsonl").read_text().splitlines()) == 3
 
 
 async def test_disruptions_create_list_delete_clear(client: httpx.AsyncClient) -> None:

@@ -54,7 +54,7 @@ class ScriptedSink:
             self.delivered.extend(batch)
             return
         if step == "fatal":
-            raise SinkError("rejected for good", retriable=False)
+            raise SinkError("rejected for good SharedAccessKey=abc123secret", retriable=False)
         if isinstance(step, int):
             self.delivered.extend(batch[:step])
             raise SinkError("partly sent", pending=list(batch[step:]))
@@ -208,23 +208,26 @@ def test_backoff_is_capped() -> None:
     assert [backoff.delay(n) for n in range(1, 7)] == pytest.approx([0.1, 0.2, 0.4, 0.8, 1, 1])
 
 
-async def test_exhausted_retries_go_to_the_dead_letter_store(make_events: EventFactory) -> None:
+async def test_exhausted_retries_open_the_breaker_and_dead_letter_nothing(
+    make_events: EventFactory,
+) -> None:
+    fake = FakeTime()
     dlq = MemoryDeadLetters()
     settled: list[tuple[list[Event], str]] = []
     sink = ScriptedSink(["fail"] * 3)
-    pipe = pipeline_for(sink, dlq=dlq, settled=settled, retry_attempts=2, max_batch_size=4)
+    pipe = pipeline_for(
+        sink, dlq=dlq, settled=settled, time_source=fake, retry_attempts=2, max_batch_size=4
+    )
     await pipe.start()
     events = make_events(8)
     for event in events:
         await pipe.put(event)
     await pipe.close()
-    assert [e for e, _, _ in dlq.rows] == events[:4]
-    assert {attempts for _, _, attempts in dlq.rows} == {3}
-    assert all("abc123secret" not in error for _, error, _ in dlq.rows)  # redacted
-    assert sink.delivered == events[4:]
-    assert [(len(b), outcome) for b, outcome in settled] == [(4, "dead_lettered"), (4, "delivered")]
-    assert pipe.stats.snapshot()["dead_lettered"] == 4
-    assert pipe.stats.snapshot()["dlq_size"] == 4
+    assert dlq.rows == []  # a sink that fails for a while is waited for, not dead-lettered
+    assert sink.delivered == events
+    assert [(len(b), outcome) for b, outcome in settled] == [(4, "delivered"), (4, "delivered")]
+    assert pipe.breaker.transitions == ["OPEN", "HALF_OPEN", "CLOSED"]
+    assert pipe.stats.snapshot()["dead_lettered"] == 0
 
 
 async def test_non_retriable_errors_skip_the_retries(make_events: EventFactory) -> None:
@@ -274,7 +277,7 @@ async def test_partial_failure_settles_the_acknowledged_part_first(
     assert [(b, o) for b, o in settled] == [(events[:3], "delivered"), (events[3:], "delivered")]
 
 
-async def test_breaker_opens_dead_letters_while_open_and_recovers(
+async def test_open_breaker_holds_batches_without_dead_lettering_and_recovers(
     make_events: EventFactory,
 ) -> None:
     fake = FakeTime()
@@ -292,32 +295,36 @@ async def test_breaker_opens_dead_letters_while_open_and_recovers(
     )
     await pipe.start()
     events = make_events(6)
-    for event in events[:2]:
-        await pipe.put(event)
-    await pipe.flush()
-    # three failed attempts opened the breaker; the batch went to the DLQ without more tries
-    assert len(sink.calls) == 3
-    assert state_of(pipe) == "OPEN"
-    assert [e for e, _, _ in dlq.rows] == events[:2]
-    for event in events[2:4]:
-        await pipe.put(event)
-    await pipe.flush()
-    assert len(sink.calls) == 3  # rejected while OPEN, straight to the DLQ
-    assert [e for e, _, _ in dlq.rows] == events[:4]
-    assert "circuit breaker open" in dlq.rows[-1][1]
-    fake.now += 10.0
-    assert state_of(pipe) == "HALF_OPEN"
-    for event in events[4:]:
-        await pipe.put(event)
+    await pipe.put_many(events)
     await pipe.close()
-    assert sink.delivered == events[4:]  # the probe batch succeeded
+    # three failed attempts opened the breaker; the batch waited (0.25 s) and was the probe
+    assert len(sink.calls) == 3 + 3
+    assert dlq.rows == []
+    assert sink.delivered == events
     assert state_of(pipe) == "CLOSED"
     assert pipe.breaker.transitions == ["OPEN", "HALF_OPEN", "CLOSED"]
+    assert 0.25 in fake.sleeps
+
+
+async def test_breaker_probes_back_off_to_the_recovery_cap() -> None:
+    fake = FakeTime()
+    breaker = CircuitBreaker(1, 2.0, clock=fake.clock)
+    waits = []
+    for _ in range(6):
+        breaker.record_failure()  # the first opens it; later ones are failed probes
+        assert str(breaker.state) == "OPEN"
+        waits.append(breaker.seconds_until_half_open())
+        fake.now += waits[-1]
+        assert str(breaker.state) == "HALF_OPEN"
+    assert waits == pytest.approx([0.25, 0.5, 1.0, 2.0, 2.0, 2.0])
+    breaker.record_success()
+    breaker.record_failure()
+    assert breaker.seconds_until_half_open() == pytest.approx(0.25)  # reset after success
 
 
 async def test_failed_probe_reopens_the_breaker() -> None:
     fake = FakeTime()
-    breaker = CircuitBreaker(2, 5.0, clock=fake.clock)
+    breaker = CircuitBreaker(2, 5.0, clock=fake.clock, first_recovery=5.0)
     breaker.record_failure()
     assert str(breaker.state) == "CLOSED"
     breaker.record_failure()
@@ -361,10 +368,11 @@ async def test_without_dlq_an_open_breaker_holds_events_until_the_probe(
     for event in events:
         await pipe.put(event)
     await pipe.close()
-    # fail, fail → OPEN → wait 7 s → probe fails → OPEN → wait → probe fails …, then succeeds
+    # fail, fail → OPEN → wait → probe fails → OPEN → longer wait → …, then succeeds
     assert sink.delivered == events
     assert [o for _, o in settled] == ["delivered"]
-    assert fake.sleeps.count(7.0) >= 2
+    waits = [round(x, 6) for x in fake.sleeps if x > 0.05]  # (0.01: float rounding re-checks)
+    assert waits == [0.1, 0.25, 0.5, 1.0]  # one backoff, then the breaker's growing waits
     assert "HALF_OPEN" in pipe.breaker.transitions
     assert state_of(pipe) == "CLOSED"
 
@@ -373,7 +381,7 @@ async def test_dead_letters_persist_in_the_real_store(
     make_events: EventFactory, tmp_path: Path
 ) -> None:
     store = DeadLetterStore(tmp_path)
-    sink = ScriptedSink(fail_forever=True)
+    sink = ScriptedSink(["fatal"])  # a permanent rejection: retrying cannot help
     pipe = pipeline_for(sink, dlq=store, retry_attempts=0, max_batch_size=50)
     await pipe.start()
     for event in make_events(20):
@@ -381,6 +389,8 @@ async def test_dead_letters_persist_in_the_real_store(
     await pipe.close()
     assert DeadLetterStore(tmp_path).count() == 20
     assert pipe.stats.snapshot()["dlq_size"] == 20
+    errors = {entry["error"] for entry in DeadLetterStore(tmp_path).list(limit=20)}
+    assert errors and all("abc123secret" not in error for error in errors)  # redacted
 
 
 async def test_close_twice_and_put_after_close(make_events: EventFactory) -> None:
@@ -496,3 +506,39 @@ def state_of(pipe: DeliveryPipeline) -> str:
 async def _until(condition: Callable[[], bool]) -> None:
     while not condition():
         await asyncio.sleep(0.005)
+
+
+async def test_settlement_never_overtakes_a_pending_event(make_events: EventFactory) -> None:
+    """Kafka can acknowledge one partition's events and not another's: the acknowledged events
+    after a pending one wait for it, so the checkpoint never passes an undelivered event."""
+    events = make_events(6)
+
+    class OddPartitionsFirst:
+        name = "memory://partitions"
+
+        def __init__(self) -> None:
+            self.calls: list[list[Event]] = []
+
+        async def open(self) -> None: ...
+
+        async def close(self) -> None: ...
+
+        async def send(self, batch: Sequence[Event]) -> None:
+            self.calls.append(list(batch))
+            if len(self.calls) == 1:  # events 1, 3, 5 acknowledged; 0, 2, 4 not
+                raise SinkError("partition 0 timed out", pending=list(batch[::2]))
+
+    sink = OddPartitionsFirst()
+    settled: list[tuple[list[Event], str]] = []
+    pipe = DeliveryPipeline(
+        sink,
+        settings_for(max_batch_size=6),
+        on_settled=lambda batch, outcome: settled.append((list(batch), outcome)),
+        sleep=FakeTime().sleep,
+    )
+    await pipe.start()
+    await pipe.put_many(events)
+    await pipe.close()
+    assert sink.calls[1] == events[::2]  # only the unacknowledged events were resent
+    assert [e for batch, _ in settled for e in batch] == events  # settled in order
+    assert {outcome for _, outcome in settled} == {"delivered"}

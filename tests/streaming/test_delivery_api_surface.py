@@ -10,11 +10,14 @@ import pytest
 EXPECTED = {
     "retail_datagen.streaming.sinks": {
         "ACCEPTED_FORMS",
+        "PROBE_TIMEOUT",
         "Sink",
         "SinkError",
+        "SinkUnreachableError",
         "check_sink",
         "kafka_config",
         "open_sink",
+        "probe_sink",
     },
     "retail_datagen.streaming.delivery": {
         "Backoff",

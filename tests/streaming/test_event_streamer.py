@@ -27,6 +27,7 @@ from retail_datagen.schema import FACTS
 from retail_datagen.streaming.checkpoint import CheckpointStore
 from retail_datagen.streaming.event_streamer import EventStreamer
 from retail_datagen.streaming.events import EVENT_TYPES
+from retail_datagen.streaming.pacing import ManualClock
 
 START = date(2024, 3, 1)
 STREAMED = date(2024, 3, 3)  # history: Mar 1-2, the streamer continues on Mar 3
@@ -227,11 +228,12 @@ async def test_real_time_sends_backlog_then_waits_for_midnight_to_persist(
     cfg = folder("realtime")
     events_file = tmp_path / "realtime.jsonl"
     anchor = datetime(2024, 3, 3, 23, 50)  # the day is backlog up to 23:50, then real time
-    streamer = EventStreamer(cfg, sink=f"file://{events_file}", speed=600.0, anchor=anchor)
-    began = time.monotonic()
-    await stream_days(streamer)
-    elapsed = time.monotonic() - began
-    assert elapsed >= 0.9  # ten simulated minutes at 600x before the day is over
+    clock = ManualClock()  # pacing on an injected clock: exact, however busy the machine
+    streamer = EventStreamer(
+        cfg, sink=f"file://{events_file}", speed=600.0, anchor=anchor, clock=clock
+    )
+    await stream_days(streamer, timeout=120)
+    assert clock.t >= 1.0 - 1e-6  # ten simulated minutes at 600x before the day is over
     events = read_events(events_file)
     times = [e["payload"][_TIME[e["event_type"]]] for e in events]
     assert times == sorted(times)  # released in event-time order
@@ -241,7 +243,7 @@ async def test_real_time_sends_backlog_then_waits_for_midnight_to_persist(
         if e["payload"]["event_ts"].startswith("2024-03-03") and e["event_type"] not in LIFECYCLE
     ]
     assert len(day) == len(set(day)) > 5_000
-    latest = (anchor + (time.monotonic() - began + 1) * 600 * _SECOND).isoformat()
+    latest = (anchor + clock.t * 600 * _SECOND).isoformat()
     assert max(times) <= latest  # nothing left before it was due
     stats = streamer.statistics()
     assert stats["mode"] == "realtime" and stats["pacing"]["lateness"]["backlog_events"] > 5_000
@@ -257,6 +259,43 @@ _TIME = {
     "online_order_shipped": "shipped_ts",
     "online_order_delivered": "delivered_ts",
 }
+
+
+async def test_from_now_starts_at_the_present_and_persists_nothing(
+    folder: Callable[[str], RetailConfig], tmp_path: Path
+) -> None:
+    cfg = folder("now")
+    events_file = tmp_path / "now.jsonl"
+    now = datetime.combine(date.today(), datetime.min.time()).replace(hour=12)  # a busy hour
+    clock = ManualClock()  # the simulated clock is the wall clock (speed 1), injected
+    notes: list[str] = []
+    streamer = EventStreamer(
+        cfg,
+        sink=f"file://{events_file}",
+        from_now=True,
+        anchor=now,
+        clock=clock,
+        notify=notes.append,
+    )
+    task = asyncio.create_task(streamer.start())
+    await wait_for(lambda: task.done() or streamer.statistics()["events_sent"] >= 50, 120)
+    await streamer.stop()
+    await task
+    stamps = [
+        datetime.fromisoformat(e["payload"][_TIME[e["event_type"]]])
+        for e in read_events(events_file)
+    ]
+    assert len(stamps) >= 50
+    assert all(now <= t <= now + timedelta(seconds=clock.t) for t in stamps)  # nothing older
+    assert streamer.statistics()["mode"] == "realtime"
+    assert notes and "starting at the present" in notes[0]
+    # detached: the history and its checkpoint stay where they were
+    assert GenerationStateManager(cfg.paths.data).load().last_generated_timestamp == datetime(
+        2024, 3, 2, 23, 59, 59, 999999
+    )
+    assert CheckpointStore(cfg.paths.data).load() is None
+    with pytest.raises(UserError, match="--from now streams in real time"):
+        EventStreamer(cfg, from_now=True, rate=100)
 
 
 # ---------------------------------------------------------------- restart
@@ -333,10 +372,12 @@ async def test_from_must_equal_the_stored_watermark(
         cfg,
         sink=sink,
         rate=float("inf"),
-        duration=0.5,
         from_watermark=datetime(2024, 3, 2, 23, 59, 59, 999999),
     )
-    await ok.start()
+    task = asyncio.create_task(ok.start())
+    await wait_for(lambda: task.done() or ok.statistics()["events_sent"] > 0)
+    await ok.stop()
+    await task
     assert ok.statistics()["events_sent"] > 0
 
 

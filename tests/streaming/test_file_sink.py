@@ -193,9 +193,35 @@ def test_relative_file_urls_resolve_against_the_data_folder(tmp_path: Path) -> N
     sink = open_sink("file:stream/events.jsonl", RetailConfig(), data_dir=tmp_path)
     assert isinstance(sink, FileSink)
     assert sink.path == (tmp_path / "stream" / "events.jsonl").resolve()
-    dotted = open_sink("file://./out.jsonl", RetailConfig(), data_dir=tmp_path)
+    dotted = open_sink("file://./stream/out.jsonl", RetailConfig(), data_dir=tmp_path)
     assert isinstance(dotted, FileSink)
-    assert dotted.path == (tmp_path / "out.jsonl").resolve()
+    assert dotted.path == (tmp_path / "stream" / "out.jsonl").resolve()
+    outside = open_sink(f"file://{tmp_path.parent}/out.jsonl", RetailConfig(), data_dir=tmp_path)
+    assert isinstance(outside, FileSink)  # outside the data folder: anywhere
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "file:generation_state.json",
+        "file:retail.duckdb",
+        "file://./export/fact_receipts/x.jsonl",
+        "file:stream/../generation_state.json",
+        "file:events.jsonl",
+    ],
+)
+def test_file_sinks_never_write_over_the_data_folders_own_files(tmp_path: Path, url: str) -> None:
+    with pytest.raises(UserError, match=r"inside the data folder .* only write under stream/"):
+        open_sink(url, RetailConfig(), data_dir=tmp_path)
+    absolute = f"file://{tmp_path.resolve()}/generation_state.json"
+    with pytest.raises(UserError, match=r"use file:stream/generation_state\.json"):
+        open_sink(absolute, RetailConfig(), data_dir=tmp_path)
+
+
+def test_a_symlinked_stream_folder_cannot_lead_back_into_the_data_folder(tmp_path: Path) -> None:
+    (tmp_path / "stream").symlink_to(tmp_path, target_is_directory=True)
+    with pytest.raises(UserError, match="only write under stream/"):
+        open_sink("file:stream/generation_state.json", RetailConfig(), data_dir=tmp_path)
 
 
 @pytest.mark.parametrize(

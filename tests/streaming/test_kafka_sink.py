@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from tansu_broker import TansuBroker, headers_of, read_topic
+from tansu_broker import TansuBroker, free_port, headers_of, read_topic
 
 from retail_datagen.config.models import RetailConfig
 from retail_datagen.streaming.dead_letters import DeadLetterStore
@@ -119,57 +119,65 @@ async def test_paused_broker_loses_nothing(tansu: TansuBroker, make_events: Even
     assert received == {e.trace_id for e in events}
 
 
-async def test_killed_and_restarted_broker_nothing_lost_silently(
-    tansu: TansuBroker, make_events: EventFactory, tmp_path: Path
+# Delivery resumed 0.2-1.2 s after the broker's return when it had been down longer than the
+# sink's stall window (3 s), and up to ~2.7 s after a 1 s outage (measured on 2 cores); a
+# generous bound keeps the test honest on a busy machine.
+RESUME_BOUND = 15.0
+
+
+async def test_restarted_broker_delivery_resumes_promptly_and_nothing_is_dead_lettered(
+    make_events: EventFactory, tmp_path: Path
 ) -> None:
-    """Kill the broker mid-stream and restart it: every event is acknowledged or dead-lettered,
-    exactly once, and everything acknowledged after the restart is in the (new) topic."""
-    cfg = config(
-        max_batch_size=100,
-        batch_timeout_ms=10,
-        retry_attempts=0,
-        circuit_breaker_threshold=3,
-        circuit_breaker_recovery_seconds=1.0,
-    )
-    store = DeadLetterStore(tmp_path)
-    settled = Settlements()
-    sink = kafka_sink(f"kafka://{tansu.bootstrap}/restarts?timeout_ms=1000", cfg)
-    pipe = DeliveryPipeline(sink, cfg.realtime, dead_letters=store, on_settled=settled)
-    await pipe.start()
-    events = make_events(6000)
+    """Kill a dedicated broker mid-stream and restart it on the same port (memory storage: it
+    forgot the producer's id): delivery resumes within seconds, every event is delivered exactly
+    once and in order, nothing is dead-lettered, and what was acknowledged after the restart is
+    in the (new) topic."""
+    broker = TansuBroker(tmp_path, port=free_port()).start()
+    try:
+        cfg = config(max_batch_size=100, batch_timeout_ms=10)  # default retries and breaker
+        store = DeadLetterStore(tmp_path)
+        settled = Settlements()
+        sink = kafka_sink(f"kafka://{broker.bootstrap}/restarts", cfg)
+        pipe = DeliveryPipeline(sink, cfg.realtime, dead_letters=store, on_settled=settled)
+        await pipe.start()
+        events = make_events(6000)
 
-    async def feed() -> None:
-        for start in range(0, len(events), 100):
-            await pipe.put_many(events[start : start + 100])
-            await asyncio.sleep(0.01)
+        async def feed() -> None:
+            for start in range(0, len(events), 100):
+                await pipe.put_many(events[start : start + 100])
+                await asyncio.sleep(0.01)
 
-    feeder = asyncio.create_task(feed())
-    await asyncio.wait_for(_until(lambda: pipe.settled_count >= 1000), 20)
-    tansu.kill()
-    await asyncio.sleep(2.5)
-    tansu.restart()
-    restarted_at = time.monotonic()
-    await asyncio.wait_for(feeder, 60)
-    await asyncio.wait_for(pipe.close(), 60)
+        feeder = asyncio.create_task(feed())
+        await asyncio.wait_for(_until(lambda: pipe.settled_count >= 1000), 20)
+        broker.kill()
+        await asyncio.sleep(3.5)
+        before = len(settled.items)
+        broker.restart()
+        restarted_at = time.monotonic()
+        await asyncio.wait_for(_until(lambda: len(settled.items) > before), 60)
+        resumed_after = settled.items[before][2] - restarted_at
+        await asyncio.wait_for(feeder, 60)
+        await asyncio.wait_for(pipe.close(), 60)
 
-    assert sorted(settled.ids()) == sorted(e.trace_id for e in events)  # exactly once
-    assert settled.ids() == [e.trace_id for e in events]  # and in order
-    dead = settled.ids("dead_lettered")
-    assert dead, "down for 2.5 s with 1 s timeouts and no retries: some batches dead-lettered"
-    assert store.count() == len(dead)
-    assert pipe.delivered_count + pipe.dead_lettered_count == len(events)
-    after_restart = [
-        e.trace_id
-        for batch, outcome, at in settled.items
-        if outcome == "delivered" and at > restarted_at + 0.5
-        for e in batch
-    ]
-    assert after_restart, "delivery must resume after the restart"
-    in_topic = {
-        json.loads(m.value() or b"")["trace_id"]
-        for m in read_topic(tansu.bootstrap, "restarts", len(after_restart), timeout=20)
-    }
-    assert set(after_restart) <= in_topic
+        assert resumed_after < RESUME_BOUND, f"delivery resumed {resumed_after:.1f} s after"
+        assert settled.ids("delivered") == [e.trace_id for e in events]  # once, in order
+        assert settled.ids("dead_lettered") == [] and store.count() == 0
+        after_restart = [
+            e.trace_id
+            for batch, outcome, at in settled.items
+            if outcome == "delivered" and at > restarted_at + 0.5
+            for e in batch
+        ]
+        assert after_restart, "delivery must resume after the restart"
+        in_topic = {
+            json.loads(m.value() or b"")["trace_id"]
+            for m in read_topic(broker.bootstrap, "restarts", len(after_restart), timeout=20)
+        }
+        # one batch is in flight at a time: only the one cut by the kill may hold events the
+        # old broker acknowledged (they settle after the restart, in order, behind the rest)
+        assert len(set(after_restart) - in_topic) <= 100
+    finally:
+        broker.stop()
 
 
 async def test_circuit_breaker_opens_while_the_broker_is_down_and_recovers(

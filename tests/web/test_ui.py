@@ -119,6 +119,13 @@ def test_streaming_to_a_file_sink_moves_the_counter(
     page.goto(f"{server.url}/#streaming")
     sink = page.get_by_label("Sink URL")
     expect(sink).to_have_value("file:stream/events.jsonl")  # relative to the data folder
+    # by default a stream starts at the present, live (speed 1): the event mix of now
+    from_now = page.get_by_label("Start at the present", exact=False)
+    expect(from_now).to_be_checked()
+    expect(page.locator("#stream-mode")).to_have_value("speed")
+    expect(page.locator("#stream-mode")).to_be_disabled()
+    from_now.uncheck()  # continue the history instead, at a rate (events whatever the hour)
+    page.locator("#stream-mode").select_option("rate")
     page.get_by_label("Events per second", exact=True).fill("300")
     page.get_by_role("button", name="Start").click()
     expect(page.locator("#stream-badge")).to_have_text("running")

@@ -422,6 +422,11 @@ class StreamStartRequest(_Request):
     burst: SInt | None = Field(None, ge=1, le=1_000_000, description="events per interval")
     interval_ms: SInt | None = Field(None, ge=1, le=3_600_000)
     duration: float | None = Field(None, gt=0, le=31_536_000, description="seconds")
+    from_now: bool = Field(
+        False,
+        description="start at the present in real time (speed 1 unless given) instead of "
+        "after the history; such a stream is not persisted as history",
+    )
 
 
 class StreamStatus(BaseModel):
@@ -467,10 +472,16 @@ class ConnectionTestRequest(_Request):
 
 
 class ConnectionTestResult(BaseModel):
+    """``ok`` only when the destination answered: a Kafka broker its metadata request, an
+    Event Hub its properties, a file sink's folder is writable."""
+
     ok: bool
     sink: str
     seconds: float
     error: str | None = None
+    detail: dict[str, Any] | None = Field(
+        None, description="what the destination said (brokers/partitions, hub partitions, path)"
+    )
 
 
 class DeadLetterList(BaseModel):

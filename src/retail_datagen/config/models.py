@@ -138,7 +138,7 @@ class RealtimeConfig(_Strict):
     backoff_multiplier: float = Field(2.0, ge=1.0, le=60.0)
     circuit_breaker_enabled: bool = True
     circuit_breaker_threshold: int = Field(5, ge=1, le=10_000)
-    circuit_breaker_recovery_seconds: float = Field(60.0, gt=0, le=86_400)
+    circuit_breaker_recovery_seconds: float = Field(2.0, gt=0, le=86_400)
     max_buffer_size: int = Field(10_000, ge=1, le=100_000_000)
     enable_dead_letter_queue: bool = True
     monitoring_interval: int = Field(30, ge=1, le=86_400)

@@ -10,19 +10,23 @@ dropped:
 * the buffer is bounded (``max_buffer_size``): ``put`` waits while it is full (backpressure on
   generation, never a drop);
 * a failed send is retried with exponential backoff (``retry_attempts``, ``backoff_multiplier``,
-  0.1 s base, capped); a non-retriable error skips the retries;
+  0.1 s base, capped at ``circuit_breaker_recovery_seconds``); a non-retriable error skips them;
 * the circuit breaker opens after ``circuit_breaker_threshold`` consecutive failed sends (every
-  attempt counts) and rejects sends while OPEN: batches go straight to the dead-letter store or,
-  when the DLQ is disabled, the sender waits — holding backpressure — until the breaker turns
-  HALF_OPEN after ``circuit_breaker_recovery_seconds`` and one probe batch decides (success →
-  CLOSED, failure → OPEN);
-* a batch that still fails after its retries goes to the dead-letter store; with the DLQ
-  disabled it is retried until it succeeds (a non-retriable error then stops the pipeline:
-  ``put``/``flush``/``close`` raise, and the unsettled events stay pending for the checkpoint).
+  attempt counts), or when a batch has used up its ``retry_attempts``. While it is OPEN nothing
+  is sent and nothing is dead-lettered: the batch waits, the bounded buffer fills and holds
+  generation back. After a short recovery wait (0.25 s, doubling after every failed probe up to
+  ``circuit_breaker_recovery_seconds``) it turns HALF_OPEN and the waiting batch is the probe:
+  success → CLOSED, failure → OPEN again. So delivery resumes within about that cap of the
+  sink's return, with every event still in order;
+* only a *permanent* error (``SinkError.retriable`` false, e.g. an event larger than the
+  destination accepts) dead-letters a batch; with the DLQ disabled it stops the pipeline
+  (``put``/``flush``/``close`` raise, and the unsettled events stay pending for the checkpoint).
+  The buffer never overflows (``put`` waits), so nothing else is dead-lettered.
 
-When a sink reports that only part of a batch failed (``SinkError.pending``), the acknowledged
-part is settled as delivered at once and only the rest is retried, so retries add no
-duplicates. ``on_settled`` may thus be called twice for one batch (delivered part first).
+When a sink reports that only part of a batch failed (``SinkError.pending``), only the rest is
+retried, so retries add no duplicates; the acknowledged events before the first pending one are
+settled at once, those after it when it settles — settlement never overtakes an unsettled
+event. ``on_settled`` may thus be called several times for one batch, always in order.
 
 Clock and sleep are injectable so tests drive the backoff and the breaker without waiting.
 """
@@ -57,12 +61,15 @@ log = logging.getLogger(__name__)
 CircuitState = Literal["CLOSED", "OPEN", "HALF_OPEN"]
 Outcome = Literal["delivered", "dead_lettered"]
 SettledCallback = Callable[[Sequence[Event], str], None]
+SINK_CLOSE_SECONDS = 15.0  # closing a sink without a deadline of its own
 Sleep = Callable[[float], Awaitable[None]]
 
 
 class CircuitBreaker:
-    """CLOSED → OPEN after ``threshold`` consecutive failures → HALF_OPEN after ``recovery``
-    seconds (read from ``clock``) → CLOSED on the probe's success, OPEN on its failure."""
+    """CLOSED → OPEN after ``threshold`` consecutive failures (or :meth:`trip`) → HALF_OPEN
+    after a recovery wait (read from ``clock``) → CLOSED on the probe's success, OPEN on its
+    failure. The wait starts at ``first_recovery`` and doubles with every failed probe up to
+    ``recovery_seconds``, so a sink that comes back is probed again within that cap."""
 
     def __init__(
         self,
@@ -71,29 +78,34 @@ class CircuitBreaker:
         *,
         enabled: bool = True,
         clock: Callable[[], float] = time.monotonic,
+        first_recovery: float = 0.25,
     ) -> None:
         self.threshold = threshold
         self.recovery_seconds = recovery_seconds
+        self.first_recovery = min(first_recovery, recovery_seconds)
         self.enabled = enabled
         self._clock = clock
         self._state: CircuitState = "CLOSED"
         self._failures = 0
         self._opened_at = 0.0
+        self._wait = self.first_recovery  # the current recovery wait
+        self._reopened = 0  # OPEN entries since the last CLOSED
         self.transitions: list[CircuitState] = []  # every state entered, oldest first
 
     @property
     def state(self) -> CircuitState:
-        if self._state == "OPEN" and self._clock() - self._opened_at >= self.recovery_seconds:
+        if self._state == "OPEN" and self._clock() - self._opened_at >= self._wait:
             self._enter("HALF_OPEN")
         return self._state
 
     def seconds_until_half_open(self) -> float:
         if self._state != "OPEN":
             return 0.0
-        return max(0.0, self._opened_at + self.recovery_seconds - self._clock())
+        return max(0.0, self._opened_at + self._wait - self._clock())
 
     def record_success(self) -> None:
         self._failures = 0
+        self._reopened = 0
         if self._state != "CLOSED":
             self._enter("CLOSED")
 
@@ -104,8 +116,20 @@ class CircuitBreaker:
         if self._state == "HALF_OPEN" or (
             self._state == "CLOSED" and self._failures >= self.threshold
         ):
-            self._opened_at = self._clock()
-            self._enter("OPEN")
+            self._open()
+
+    def trip(self) -> None:
+        """Open now (a batch used up its retries): wait for the half-open probe."""
+        if self.enabled and self._state != "OPEN":
+            self._open()
+
+    def _open(self) -> None:
+        self._wait = min(
+            self.recovery_seconds, self.first_recovery * 2.0 ** min(self._reopened, 32)
+        )
+        self._reopened += 1
+        self._opened_at = self._clock()
+        self._enter("OPEN")
 
     def _enter(self, state: CircuitState) -> None:
         self._state = state
@@ -155,7 +179,9 @@ class DeliveryPipeline:
         self.dead_letters = dead_letters if settings.enable_dead_letter_queue else None
         self._on_settled = on_settled
         self._sleep = sleep
-        self.backoff = backoff or Backoff(settings.backoff_multiplier)
+        self.backoff = backoff or Backoff(
+            settings.backoff_multiplier, cap=settings.circuit_breaker_recovery_seconds
+        )
         self.breaker = breaker or CircuitBreaker(
             settings.circuit_breaker_threshold,
             settings.circuit_breaker_recovery_seconds,
@@ -181,6 +207,7 @@ class DeliveryPipeline:
         self.delivered_count = 0
         self.dead_lettered_count = 0
         self._last_error = ""
+        self._warned_dead_letters = False
 
     # ------------------------------------------------------------------ lifecycle
     async def start(self) -> None:
@@ -201,6 +228,16 @@ class DeliveryPipeline:
     @property
     def buffered(self) -> int:
         return len(self._buffer)
+
+    @property
+    def failing(self) -> bool:
+        """The latest send attempt failed (and none succeeded since)."""
+        return bool(self._last_error)
+
+    @property
+    def unsettled(self) -> int:
+        """Events put but neither delivered nor dead-lettered (yet)."""
+        return self.put_count - self.settled_count
 
     async def put(self, event: Event) -> None:
         """Queue one event; waits while the buffer is full (backpressure)."""
@@ -255,6 +292,7 @@ class DeliveryPipeline:
         self._closing = True
         self._wake_sender()
         task = self._task
+        ends = None if timeout is None else asyncio.get_running_loop().time() + timeout
         try:
             if task is not None:
                 try:
@@ -262,21 +300,31 @@ class DeliveryPipeline:
                 except TimeoutError:
                     task.cancel()
                     await asyncio.gather(task, return_exceptions=True)
-                    log.warning(
-                        "delivery stopped after %.0f s with %d events unsettled",
+                    log.info(
+                        "delivery stopped after %.1f s with %d events unsettled",
                         timeout,
-                        self.put_count - self.settled_count,
+                        self.unsettled,
                     )
         finally:
             self._closed = True
             self._release_all(PipelineClosedError())
             if task is not None:
-                try:
-                    await self.sink.close()
-                except Exception as exc:  # the sink's close must not hide the delivery result
-                    log.warning("closing sink %s failed: %s", self.sink.name, redact(str(exc)))
+                await self._close_sink(ends)
         if self._failure is not None:
             raise self._failure_error()
+
+    async def _close_sink(self, ends: float | None) -> None:
+        """Close the sink, within what is left of ``close``'s timeout (a stalled sink must not
+        hold a stopping stream); its errors must not hide the delivery result."""
+        left = SINK_CLOSE_SECONDS
+        if ends is not None:
+            left = max(0.1, ends - asyncio.get_running_loop().time())
+        try:
+            await asyncio.wait_for(self.sink.close(), left)
+        except TimeoutError:
+            log.warning("closing sink %s took longer than %.1f s; abandoned", self.sink.name, left)
+        except Exception as exc:
+            log.warning("closing sink %s failed: %s", self.sink.name, redact(str(exc)))
 
     # ------------------------------------------------------------------ waiting helpers
     async def _wait_for_space(self) -> None:
@@ -382,44 +430,41 @@ class DeliveryPipeline:
             self._release_all(self._failure_error())
 
     async def _deliver(self, batch: list[Event]) -> None:
-        pending: Sequence[Event] = batch
+        progress = _BatchProgress(batch)
         attempts = 0
         while True:
             state = self.breaker.state
             self.stats.set_circuit_state(state)
-            if state == "OPEN":
-                if self.dead_letters is not None:
-                    reason = f"circuit breaker open; last error: {self._last_error}"
-                    await self._dead_letter(pending, reason, attempts)
-                    return
-                # no DLQ: hold the batch (and, through the full buffer, the generator)
+            if state == "OPEN":  # hold the batch (and, through the full buffer, the generator)
                 await self._sleep(max(self.breaker.seconds_until_half_open(), 0.01))
                 continue
             try:
-                await self.sink.send(pending)
+                await self.sink.send(progress.pending())
             except Exception as raw:
                 exc = raw if isinstance(raw, SinkError) else _as_sink_error(raw)
                 attempts += 1
-                pending = self._split_delivered(pending, exc)
+                progress.acknowledge(exc.pending)
+                self._settle_ready(progress)
+                pending = progress.pending()
                 if not pending:  # the sink acknowledged everything after all
                     self.breaker.record_success()
                     return
                 self._last_error = redact(str(exc))[:500]
                 self.stats.record_failed(pending)
                 self.breaker.record_failure()
-                self.stats.set_circuit_state(self.breaker.state)
                 log.debug("send attempt %d failed: %s", attempts, self._last_error)
-                exhausted = attempts > self.settings.retry_attempts
-                if not exc.retriable or exhausted:
+                if not exc.retriable:
                     if self.dead_letters is not None:
-                        await self._dead_letter(pending, self._last_error, attempts)
+                        await self._dead_letter(progress, self._last_error, attempts)
                         return
-                    if not exc.retriable:
-                        raise SinkError(
-                            f"{self.sink.name} rejected {len(pending)} events and the "
-                            f"dead-letter queue is disabled: {self._last_error}",
-                            retriable=False,
-                        ) from None
+                    raise SinkError(
+                        f"{self.sink.name} rejected {len(pending)} events and the "
+                        f"dead-letter queue is disabled: {self._last_error}",
+                        retriable=False,
+                    ) from None
+                if attempts > self.settings.retry_attempts:
+                    self.breaker.trip()  # retries used up: probe at the breaker's pace
+                self.stats.set_circuit_state(self.breaker.state)
                 if self.breaker.state == "OPEN":
                     continue
                 self.stats.record_retry()
@@ -427,33 +472,54 @@ class DeliveryPipeline:
                 continue
             self.breaker.record_success()
             self.stats.set_circuit_state(self.breaker.state)
-            self._settle(pending, "delivered")
+            self._last_error = ""
+            progress.acknowledge([])
+            self._settle_ready(progress)
             return
 
-    def _split_delivered(self, pending: Sequence[Event], exc: SinkError) -> Sequence[Event]:
-        """Settle what the sink acknowledged despite the error; return what is left."""
-        if exc.pending is None:
-            return pending
-        left = {id(e) for e in exc.pending}
-        delivered = [e for e in pending if id(e) not in left]
-        if delivered:
-            self._settle(delivered, "delivered")
-        return [e for e in pending if id(e) in left]
+    def _settle_ready(self, progress: _BatchProgress) -> None:
+        """Settle the acknowledged prefix of the batch: an event acknowledged after one that is
+        still pending waits, so settlement (and the checkpoint) never passes a pending event."""
+        ready = progress.take_acknowledged_prefix()
+        if ready:
+            self._settle(ready, "delivered")
 
-    async def _dead_letter(self, events: Sequence[Event], error: str, attempts: int) -> None:
+    def _settle_rest(self, progress: _BatchProgress) -> None:
+        """After the pending events were dead-lettered: settle the rest, in order."""
+        for events, delivered in progress.take_rest():
+            self._settle(events, "delivered" if delivered else "dead_lettered")
+
+    async def _dead_letter(self, progress: _BatchProgress, error: str, attempts: int) -> None:
+        """Store the batch's pending events as dead letters, then settle the rest in order.
+        A stop that cancels the sender meanwhile waits for the write: an event is never in
+        the store without being settled (the next run would dead-letter it again)."""
         store = self.dead_letters
         assert store is not None
+        events = progress.pending()
         name = self.sink.name
 
         def write() -> int:
             store.add(events, error, name, attempts=attempts)
             return store.count()
 
-        size = await asyncio.to_thread(write)
+        job = asyncio.ensure_future(asyncio.to_thread(write))
+        try:
+            size = await asyncio.shield(job)
+        except asyncio.CancelledError:
+            self._recorded_dead_letters(progress, events, await job, error)
+            raise
+        self._recorded_dead_letters(progress, events, size, error)
+
+    def _recorded_dead_letters(
+        self, progress: _BatchProgress, events: Sequence[Event], size: int, error: str
+    ) -> None:
         self.stats.record_dead_lettered(len(events))
         self.stats.set_dlq_size(size)
-        log.warning("%d events dead-lettered (%s)", len(events), error[:200])
-        self._settle(events, "dead_lettered")
+        if not self._warned_dead_letters:  # one warning per pipeline; the totals are in stats
+            self._warned_dead_letters = True
+            log.warning("events are being dead-lettered (%s)", error[:200])
+        log.debug("%d events dead-lettered (%s)", len(events), error[:200])
+        self._settle_rest(progress)
 
     def _settle(self, events: Sequence[Event], outcome: Outcome) -> None:
         if not events:
@@ -473,6 +539,52 @@ class DeliveryPipeline:
                 for _, future in done:
                     if not future.done():
                         future.set_result(None)
+
+
+class _BatchProgress:
+    """Which events of one batch the sink acknowledged, and how far it is settled (in order).
+
+    A sink may acknowledge any subset of a batch (Kafka: one partition's messages but not
+    another's); only the unacknowledged events are sent again, so retries add no duplicates."""
+
+    def __init__(self, batch: list[Event]) -> None:
+        self.batch = batch
+        self.acked = bytearray(len(batch))
+        self.settled = 0  # batch[:settled] is settled
+        self._index = {id(e): i for i, e in enumerate(batch)}
+
+    def pending(self) -> list[Event]:
+        acked = self.acked
+        return [e for i, e in enumerate(self.batch[self.settled :], self.settled) if not acked[i]]
+
+    def acknowledge(self, left: Sequence[Event] | None) -> None:
+        """After an attempt: every event sent in it except ``left`` is acknowledged
+        (``None``: the sink does not know — nothing is)."""
+        if left is None:
+            return
+        still = {id(e) for e in left}
+        for event in self.pending():
+            if id(event) not in still:
+                self.acked[self._index[id(event)]] = 1
+
+    def take_acknowledged_prefix(self) -> list[Event]:
+        start = stop = self.settled
+        while stop < len(self.batch) and self.acked[stop]:
+            stop += 1
+        self.settled = stop
+        return self.batch[start:stop]
+
+    def take_rest(self) -> list[tuple[list[Event], bool]]:
+        """The unsettled rest as runs of (events, acknowledged), in order."""
+        runs: list[tuple[list[Event], bool]] = []
+        for i in range(self.settled, len(self.batch)):
+            flag = bool(self.acked[i])
+            if runs and runs[-1][1] == flag:
+                runs[-1][0].append(self.batch[i])
+            else:
+                runs.append(([self.batch[i]], flag))
+        self.settled = len(self.batch)
+        return runs
 
 
 def _resolve(future: asyncio.Future[None]) -> None:

@@ -24,7 +24,7 @@ import re
 import threading
 import time
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -52,6 +52,7 @@ from retail_datagen.streaming.events import (
     ingest_stamp,
 )
 from retail_datagen.streaming.pacing import Clock, Pacer, RealTimePacer, make_pacer, sim_micros
+from retail_datagen.streaming.sinks.base import Sink
 from retail_datagen.streaming.stats import StreamStats
 
 if TYPE_CHECKING:
@@ -65,6 +66,11 @@ LIFECYCLE_LOOKBACK_DAYS = 31  # online orders finish within days; a month is a s
 SEGMENT_EVENTS = 20_000  # envelopes built ahead, per step (bounded memory for big days)
 REALTIME_SEGMENT_EVENTS = 2_000  # smaller steps in real time: shorter GIL holds, less lateness
 RELEASE_CHUNK = 1_024  # most events released by one pacing decision
+BACKLOG_NOTICE = timedelta(days=2)  # a history older than this is announced at the start
+STOP_SLACK = 0.25  # seconds the day loop gets to stop by itself at the deadline or a stop
+WATCH_INTERVAL = 0.05  # how often the day loop is checked against the deadline
+CLOSE_SHARE = 0.04  # of the duration, for delivering what is buffered after the deadline
+CLOSE_SECONDS = 30.0  # delivering what is buffered after a stop without a deadline
 RECENT_EVENTS = 200
 _LIFECYCLE_COLUMNS = ("PickedTS", "ShippedTS", "DeliveredTS")
 _ORDERS = "fact_online_orders"
@@ -102,7 +108,21 @@ class EventStreamer:
     persisted regardless. ``from_watermark`` may only repeat the stored watermark.
     ``anchor`` (real time only) is the simulated time at the start instead of the wall clock's
     local now — e.g. replay from the watermark at ``speed`` 60; ``clock`` is for tests.
+
+    ``from_now`` (``stream --from now``) starts at the present instead of after the history:
+    real time (speed 1 unless given) from the wall clock's now (or ``anchor``), today's events
+    before now skipped. Such a stream is *detached*: the history ends where it ended, so its
+    days are not persisted and no checkpoint is written — the history, ``generate`` and a later
+    ``stream`` continue after the watermark as before. ``notify`` receives one-line notices
+    (the history ends far in the past; a detached start).
+
+    ``duration`` bounds the wall time from when events start to flow (the first day is
+    simulated), whatever the sink does: at the deadline the day loop stops (or is cancelled),
+    what is buffered gets a few percent of the duration to settle, and the rest stays pending
+    behind the checkpoint (``unsent``).
     """
+
+    probe_timeout = 5.0  # seconds the destination has to answer before streaming starts
 
     def __init__(
         self,
@@ -118,6 +138,8 @@ class EventStreamer:
         from_watermark: datetime | None = None,
         clock: Clock | None = None,
         anchor: datetime | None = None,
+        from_now: bool = False,
+        notify: Callable[[str], None] | None = None,
     ) -> None:
         self.config = config
         self.sink_url = sink
@@ -136,6 +158,18 @@ class EventStreamer:
         self.duration = duration
         self.from_watermark = from_watermark
         self.clock = clock
+        if from_now:
+            if rate is not None or burst is not None or interval_ms is not None:
+                raise UserError(
+                    "--from now streams in real time: use --speed (default 1), not --rate, "
+                    "--burst or --interval-ms"
+                )
+            if from_watermark is not None:
+                raise UserError("--from is either now or the stored watermark, not both")
+            speed = 1.0 if speed is None else speed
+            self.speed = speed
+        self.from_now = from_now
+        self._notify = notify or (lambda text: _log.info("%s", text))
         if anchor is not None and speed is None:
             raise UserError("an anchor only applies to real-time mode (give a speed)")
         self.anchor = anchor
@@ -176,6 +210,14 @@ class EventStreamer:
         self._last_event_time: datetime | None = None
         self._watermark: datetime | None = None
         self._started_at: float | None = None
+        self._began: float | None = None  # start() was called (the --duration clock)
+        self._ended_at: float | None = None
+        self._flowing_since: float | None = None
+        self._deadline: float | None = None  # flowing since + duration
+        self._notices: list[str] = []
+        self.ready = asyncio.Event()  # set once the sink answered its probe (or start failed)
+        self._persisting: asyncio.Future[None] | None = None
+        self.unsent = 0  # events left unsettled when the stream stopped (sent again next time)
         self._error: str | None = None
         self._disruption_cache: tuple[float, list[dict[str, Any]]] = (0.0, [])
 
@@ -194,23 +236,47 @@ class EventStreamer:
 
     async def start(self) -> None:
         """Stream until :meth:`stop`, ``duration`` seconds, or cancellation (then the settled
-        position is checkpointed and re-raised). Errors in preparation are ``UserError``s."""
+        position is checkpointed and re-raised). Errors in preparation are ``UserError``s; a
+        destination that does not answer its probe raises ``SinkUnreachableError`` before
+        anything is generated or checkpointed."""
+        from retail_datagen.streaming.sinks import open_sink
+
         if self._finished is not None and not self._finished.is_set():
             raise UserError("the streamer is already running")
         self._stop_requested = False
         self._finished = asyncio.Event()
         self._error = None
+        self._began = time.monotonic()
+        self._ended_at = None
+        self._flowing_since = self._deadline = None
+        self._notices = []
+        self.ready.clear()
         try:
-            first_day, skip = await asyncio.to_thread(self._prepare)
-            await self._stream(first_day, skip)
+            sink = open_sink(self.sink_url, self.config, data_dir=self.layout.root)
+            self.stats.set_sink(getattr(sink, "name", self.sink_url))
+            first_day, skip = await self._prepare_and_probe(sink)
+            self.ready.set()
+            for notice in self._notices:  # only once the stream is really starting
+                self._notify(notice)
+            await self._stream(sink, first_day, skip)
         except Exception as exc:
             self._error = f"{type(exc).__name__}: {exc}"
             raise
         finally:
             self._running = False
+            self._ended_at = time.monotonic()
+            self.ready.set()
             self._finished.set()
 
     start_streaming = start
+
+    async def _prepare_and_probe(self, sink: Sink) -> tuple[date, int]:
+        """Probe the sink first (an unreachable one fails within seconds, before the history
+        is even loaded), then load the history."""
+        from retail_datagen.streaming.sinks import probe_sink
+
+        await probe_sink(sink, self.probe_timeout)
+        return await asyncio.to_thread(self._prepare)
 
     async def stop(self, timeout: float | None = 60.0) -> None:
         """Graceful stop: stop releasing, flush what is buffered, checkpoint; complete days are
@@ -252,9 +318,18 @@ class EventStreamer:
             "day_position": {"settled": position, "total": self._day_total},
             "watermark": self._watermark.isoformat() if self._watermark else None,
             "days_persisted": self._persisted_days,
-            "uptime_seconds": round(time.monotonic() - self._started_at, 3)
+            "uptime_seconds": round((self._ended_at or time.monotonic()) - self._started_at, 3)
             if self._started_at is not None
             else 0.0,
+            "wall_seconds": round((self._ended_at or time.monotonic()) - self._began, 3)
+            if self._began is not None
+            else 0.0,
+            # since events started to flow: what --duration bounds
+            "streamed_seconds": round((self._ended_at or time.monotonic()) - self._flowing_since, 3)
+            if self._flowing_since is not None
+            else 0.0,
+            "unsent": self.unsent,
+            "sink_failing": bool(pipeline.failing) if pipeline is not None else False,
             "active_disruptions": self._active_disruptions(current),
             "error": self._error,
         }
@@ -274,23 +349,55 @@ class EventStreamer:
             raise DataStateError(
                 f"no historical data in {self.layout.root}; run `retail-datagen generate` first"
             )
-        if self.from_watermark is not None:
-            wanted = _parse_watermark(self.from_watermark)
-            if wanted not in (last, last + timedelta(microseconds=1)):
-                raise UserError(
-                    f"--from {wanted.isoformat()} does not match the stored watermark "
-                    f"{last.isoformat()}; streaming continues exactly after it (omit --from), "
-                    "so there are no gaps or overlaps"
+        if self.from_now:
+            first_day = self._start_at_now(last)
+        else:
+            self._check_watermark(last)
+            first_day = last.date() + timedelta(days=1)
+            behind = datetime.now() - last
+            if behind > BACKLOG_NOTICE:
+                self._notices.append(
+                    f"the history ends {last:%Y-%m-%d %H:%M} ({behind.days:,} days ago): the "
+                    "stream continues it from there (that backlog first); `stream --from now` "
+                    "starts at the present instead"
                 )
-        first_day = last.date() + timedelta(days=1)
         self._history = history
         self._watermark = last
         self._build_simulation(history)
         self._orders = self._load_recent_orders(first_day)
         self._carry = history.carry()
         self._fingerprint = _fingerprint(self.config, history)
-        skip = self.checkpoints.resume_position(first_day, self._fingerprint)
+        skip = (
+            0 if self.from_now else self.checkpoints.resume_position(first_day, self._fingerprint)
+        )
         return first_day, skip
+
+    def _check_watermark(self, last: datetime) -> None:
+        if self.from_watermark is None:
+            return
+        wanted = _parse_watermark(self.from_watermark)
+        if wanted not in (last, last + timedelta(microseconds=1)):
+            raise UserError(
+                f"--from {wanted.isoformat()} does not match the stored watermark "
+                f"{last.isoformat()}; streaming continues exactly after it (omit --from), "
+                "so there are no gaps or overlaps"
+            )
+
+    def _start_at_now(self, last: datetime) -> date:
+        """``--from now``: simulate from the wall clock on; nothing is persisted (see the
+        class docstring). The first day is today."""
+        now = self.anchor or datetime.now().replace(microsecond=0)
+        self.anchor = now
+        if last.date() >= now.date():
+            raise UserError(
+                f"the history already reaches {last.date()}; run `stream` without --from now "
+                "to continue it"
+            )
+        self._notices.append(
+            f"starting at the present ({now:%Y-%m-%d %H:%M:%S}); the history ends "
+            f"{last:%Y-%m-%d} and stays there: events streamed from now are not persisted"
+        )
+        return now.date()
 
     def _build_simulation(self, history: History) -> None:
         disruptions = self._load_disruption_objects(history)
@@ -347,9 +454,8 @@ class EventStreamer:
         self._orders = _still_due(window, day + timedelta(days=1))
         return _Day(events, carry_after)
 
-    async def _stream(self, first_day: date, skip: int) -> None:
+    async def _stream(self, sink: Sink, first_day: date, skip: int) -> None:
         from retail_datagen.streaming.delivery import DeliveryPipeline
-        from retail_datagen.streaming.sinks import open_sink
 
         realtime = self.config.realtime
         dead_letters = None
@@ -358,8 +464,6 @@ class EventStreamer:
 
             dead_letters = DeadLetterStore(self.layout.root)
         self._dead_letters = dead_letters
-        sink = open_sink(self.sink_url, self.config, data_dir=self.layout.root)
-        self.stats.set_sink(getattr(sink, "name", self.sink_url))
         pipeline = DeliveryPipeline(
             sink,
             realtime,
@@ -381,35 +485,79 @@ class EventStreamer:
         await pipeline.start()
         self._running = True
         self._started_at = time.monotonic()
-        deadline = None if self.duration is None else self._started_at + self.duration
+        days = asyncio.create_task(self._days(pipeline, first_day, skip))
+        failed = True
+        try:
+            await self._await_days(days)
+            failed = False
+        finally:
+            if not days.done():  # this task was cancelled: so is the day loop
+                days.cancel()
+                await asyncio.gather(days, return_exceptions=True)
+            await self._finish(pipeline, failed)
+
+    async def _days(self, pipeline: DeliveryPipeline, day: date, skip: int) -> None:
+        """Plan, play and persist day after day until stopped. ``duration`` counts from when
+        the first day is ready (events start to flow), so preparation never eats into it."""
         carry = self._carry
         self._carry = {}
-        closed = False
-        try:
-            planned = asyncio.create_task(asyncio.to_thread(self._plan_day, first_day, carry))
-            day = first_day
-            while True:
-                plan = await planned
-                if not await self._play_day(plan, skip, pipeline, deadline):
-                    break
-                skip = 0
-                # the next day runs while this one settles (and, in real time, ends)
-                planned = asyncio.create_task(
-                    asyncio.to_thread(self._plan_day, day + timedelta(days=1), plan.carry)
-                )
-                await pipeline.flush()
-                if not await self._wait_day_over(day, deadline):
-                    planned.cancel()
-                    break
-                await asyncio.to_thread(self._persist_day, plan)
-                day += timedelta(days=1)
+        planned = asyncio.ensure_future(asyncio.to_thread(self._plan_day, day, carry))
+        plan = await planned
+        if self.from_now and isinstance(self._pacer, RealTimePacer):
+            skip = max(skip, int(np.searchsorted(plan.events.time_us, self._pacer.sim_now_us())))
+        self._flowing_since = time.monotonic()
+        deadline = None if self.duration is None else self._flowing_since + self.duration
+        self._deadline = deadline
+        while True:
+            if not await self._play_day(plan, skip, pipeline, deadline):
+                return
+            skip = 0
+            # the next day runs while this one settles (and, in real time, ends)
+            planned = asyncio.ensure_future(
+                asyncio.to_thread(self._plan_day, day + timedelta(days=1), plan.carry)
+            )
             await pipeline.flush()
-            await pipeline.close()
-            closed = True
+            if not await self._wait_day_over(day, deadline):
+                return
+            if not self.from_now:
+                self._persisting = asyncio.ensure_future(asyncio.to_thread(self._persist_day, plan))
+                await asyncio.shield(self._persisting)
+            day += timedelta(days=1)
+            plan = await planned
+
+    async def _await_days(self, days: asyncio.Task[None]) -> None:
+        """Wait for the day loop. Once stopped (``stop()`` or the deadline) it gets a moment to
+        end at a clean point, then it is cancelled — so a sink that stalls (the loop waits in
+        the full buffer) holds neither ``duration`` nor a stop."""
+        while not days.done():
+            deadline = self._deadline
+            if self._stop_requested or (deadline is not None and time.monotonic() >= deadline):
+                done, _ = await asyncio.wait({days}, timeout=STOP_SLACK)
+                if not done:
+                    days.cancel()
+                    await asyncio.gather(days, return_exceptions=True)
+                    return
+                break
+            await asyncio.wait({days}, timeout=WATCH_INTERVAL)
+        await days
+
+    async def _finish(self, pipeline: DeliveryPipeline, failed: bool) -> None:
+        """Settle what can be settled (bounded by the duration), then checkpoint."""
+        try:
+            if self._persisting is not None:  # a day being committed is committed
+                await asyncio.gather(self._persisting, return_exceptions=True)
+            timeout = CLOSE_SECONDS
+            deadline = self._deadline
+            if deadline is not None:
+                slack = min(STOP_SLACK + CLOSE_SHARE * (self.duration or 0.0), CLOSE_SECONDS)
+                timeout = max(0.1, deadline + slack - time.monotonic())
+            try:
+                await pipeline.close(timeout=timeout)
+            except Exception:
+                if not failed:
+                    raise
         finally:
-            if not closed:  # stopped by an error or a cancellation: settle what we can
-                with contextlib.suppress(Exception):
-                    await asyncio.shield(pipeline.close())
+            self.unsent = pipeline.unsettled
             self._save_checkpoint()
 
     def _should_stop(self, deadline: float | None) -> bool:
@@ -542,6 +690,8 @@ class EventStreamer:
             self.stats.set_lag((datetime.now() - current).total_seconds())
 
     def _save_checkpoint(self) -> None:
+        if self.from_now:  # not a position in the history: nothing to resume
+            return
         with self._lock:
             day, settled, total = self._day, self._position, self._day_total
         if day is None:

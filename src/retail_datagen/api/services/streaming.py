@@ -34,9 +34,10 @@ __all__ = ["STREAMING_UNAVAILABLE", "StreamService", "redact_data", "streaming_m
 
 STREAMING_UNAVAILABLE = "streaming is not available in this build"
 STREAM_OWNER = "stream"
-CONNECTION_TEST_TIMEOUT = 15.0
+CONNECTION_TEST_TIMEOUT = 5.0  # the same as a stream's start-up probe
 STOP_TIMEOUT = 30.0
 START_GRACE = 0.5
+START_WAIT = 7.0  # the streamer's sink probe answers within 5 s
 _log = logging.getLogger("retail_datagen.api.streaming")
 _SECRET_VALUE = re.compile(r"SharedAccess(?:Key|Signature)\s*=\s*([^;]+)", re.IGNORECASE)
 
@@ -52,7 +53,7 @@ def streaming_module(name: str) -> ModuleType:
             raise Unavailable(STREAMING_UNAVAILABLE) from None
         raise Unavailable(
             f"{STREAMING_UNAVAILABLE}: the package {missing!r} is missing "
-            "(pip install 'retail-datagen[stream]')"
+            "(reinstall retail-datagen: pip install retail-datagen)"
         ) from None
 
 
@@ -155,10 +156,15 @@ class StreamService:
                 for k in ("speed", "rate", "burst", "interval_ms", "duration")
                 if params.get(k) is not None
             }
+            from_now = bool(params.get("from_now"))
             self.guard.claim(STREAM_OWNER, "the streamer")
             try:
                 streamer = module.EventStreamer(
-                    self.config.config, sink=sink, event_types=event_types or None, **options
+                    self.config.config,
+                    sink=sink,
+                    event_types=event_types or None,
+                    from_now=from_now,
+                    **options,
                 )
             except BaseException:
                 self.guard.release(STREAM_OWNER)
@@ -169,11 +175,21 @@ class StreamService:
             self._stopped_at = None
             self._error = None
             self._start_error = None
-            self._params = {"sink": self._sink_label, "event_types": event_types, **options}
+            self._params = {
+                "sink": self._sink_label,
+                "event_types": event_types,
+                "from_now": from_now,
+                **options,
+            }
             self._task = asyncio.create_task(self._run(streamer), name="retail-datagen-stream")
-        # a stream that cannot start (no history, a sink that cannot open) fails within moments:
-        # report that as this request's error rather than as a stopped stream later
-        await asyncio.wait({self._task}, timeout=START_GRACE)
+        # a stream that cannot start (no history, a sink that does not answer its probe) fails
+        # within moments: report that as this request's error rather than as a stopped stream
+        ready = asyncio.ensure_future(streamer.ready.wait())
+        try:
+            await asyncio.wait({self._task, ready}, timeout=START_WAIT)
+            await asyncio.wait({self._task}, timeout=START_GRACE)
+        finally:
+            ready.cancel()
         if self._task.done() and self._error is not None and self._start_error is not None:
             raise self._start_error
         return self.status()
@@ -185,8 +201,8 @@ class StreamService:
             raise
         except BaseException as exc:
             self._error = one_line_error(exc)
-            self._start_error = exc if isinstance(exc, UserError) else None
-            if not isinstance(exc, UserError):
+            self._start_error = _start_error(exc)
+            if self._start_error is None:
                 _log.error("the streamer stopped with an error", exc_info=True)
         finally:
             self._stopped_at = datetime.now(UTC)
@@ -284,24 +300,19 @@ class StreamService:
         return sinks.open_sink(checked, self.config.config, data_dir=self.root)
 
     async def test_connection(self, url: str) -> dict[str, Any]:
-        """Open the sink, close it, say whether that worked (errors redacted)."""
+        """Contact the destination (the probe a stream runs before it starts), within
+        ``CONNECTION_TEST_TIMEOUT``; ok only when it answered. Errors are redacted."""
+        sinks = streaming_module("streaming.sinks")
         began = time.monotonic()
-        label = redact(url.strip())
-        sink = await self.open_sink(url)
-        try:
-            await asyncio.wait_for(sink.open(), CONNECTION_TEST_TIMEOUT)
-        except TimeoutError:
-            error: str | None = f"no answer within {CONNECTION_TEST_TIMEOUT:.0f} s"
-        except Exception as exc:
-            error = one_line_error(exc)
-        else:
-            error = None
-        with contextlib.suppress(Exception):
-            await asyncio.wait_for(sink.close(), CONNECTION_TEST_TIMEOUT)
+        checked = self.checked_sink(url)
+        result = await sinks.check_sink(
+            checked, self.config.config, data_dir=self.root, timeout=CONNECTION_TEST_TIMEOUT
+        )
         return {
-            "ok": error is None,
-            "sink": label,
-            "error": error,
+            "ok": bool(result["ok"]),
+            "sink": redact(url.strip()),
+            "error": result["error"],
+            "detail": redact_data(result["detail"]) if result["detail"] is not None else None,
             "seconds": round(time.monotonic() - began, 3),
         }
 
@@ -354,6 +365,17 @@ class StreamService:
 
     def clear_disruptions(self) -> int:
         return int(self._disruptions().clear())
+
+
+def _start_error(exc: BaseException) -> UserError | None:
+    """The error a start request reports: the user's (400/409) or an unreachable sink's
+    (503); None for a crash (logged, shown in the status)."""
+    if isinstance(exc, UserError):
+        return exc
+    unreachable = streaming_module("streaming.sinks").SinkUnreachableError  # loaded by now
+    if isinstance(exc, unreachable):
+        return Unavailable(f"the sink is not reachable: {redact(str(exc))}")
+    return None
 
 
 def _without(value: Any, secrets: list[str]) -> Any:

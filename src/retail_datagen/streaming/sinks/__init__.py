@@ -2,20 +2,22 @@
 
 ``open_sink(url, config)`` is the one entry point the streamer, the CLI and the API use; the URL
 forms are documented in :mod:`retail_datagen.streaming.sinks.urls` and docs/STREAMING.md.
-The Kafka and Event Hubs clients are optional dependencies, imported only when used.
+The Kafka and Event Hubs clients are core dependencies, imported only when used (start-up
+stays fast).
 """
 
 from __future__ import annotations
 
 import asyncio
-import logging
+import contextlib
+import os
 from pathlib import Path
 from typing import Any
 
 from retail_datagen.config.models import RetailConfig
 from retail_datagen.config.secrets import redact, resolve_connection_string
 from retail_datagen.errors import UserError
-from retail_datagen.streaming.sinks.base import Sink, SinkError
+from retail_datagen.streaming.sinks.base import Sink, SinkError, SinkUnreachableError
 from retail_datagen.streaming.sinks.urls import (
     ACCEPTED_FORMS,
     eventhub_target,
@@ -25,9 +27,19 @@ from retail_datagen.streaming.sinks.urls import (
     sink_scheme,
 )
 
-__all__ = ["ACCEPTED_FORMS", "Sink", "SinkError", "check_sink", "kafka_config", "open_sink"]
+__all__ = [
+    "ACCEPTED_FORMS",
+    "PROBE_TIMEOUT",
+    "Sink",
+    "SinkError",
+    "SinkUnreachableError",
+    "check_sink",
+    "kafka_config",
+    "open_sink",
+    "probe_sink",
+]
 
-_INSTALL = "install the streaming extras: pip install 'retail-datagen[stream]'"
+_INSTALL = "it is a dependency of retail-datagen: reinstall it (pip install retail-datagen)"
 
 
 def open_sink(url: str, config: RetailConfig, *, data_dir: Path | None = None) -> Sink:
@@ -65,13 +77,71 @@ def open_sink(url: str, config: RetailConfig, *, data_dir: Path | None = None) -
     return EventHubSink(hub)
 
 
+PROBE_TIMEOUT = 5.0  # seconds a destination has to answer before a stream starts
+
+
+async def probe_sink(sink: Sink, timeout: float = PROBE_TIMEOUT) -> dict[str, Any]:
+    """Contact the destination once, within ``timeout`` seconds; what it said, as a dict.
+
+    Kafka: the broker answers a metadata request for the topic. Event Hubs: the hub answers a
+    management read (its partitions). Files: the folder exists (or can be created) and is
+    writable. Raises :class:`SinkUnreachableError` (one line, secrets redacted) otherwise.
+    """
+    from retail_datagen.streaming.sinks.file import FileSink
+
+    if isinstance(sink, FileSink):
+        return await asyncio.to_thread(_probe_folder, sink.path)
+    if sink.name.startswith("kafka://"):
+        from retail_datagen.streaming.sinks.kafka import KafkaSink, probe
+
+        assert isinstance(sink, KafkaSink)
+        return await probe(sink.target, timeout)
+    if sink.name.startswith("eventhub"):
+        return await _probe_hub(sink, timeout)
+    return {}
+
+
+async def _probe_hub(sink: Sink, timeout: float) -> dict[str, Any]:
+    from retail_datagen.streaming.sinks.eventhub import EventHubSink
+
+    assert isinstance(sink, EventHubSink)
+    probe = EventHubSink(sink.target)  # its own client: the stream's opens when it starts
+    try:
+        await probe.open()
+        return await asyncio.wait_for(probe.properties(), timeout)
+    except TimeoutError:
+        raise SinkUnreachableError(
+            f"event hub {redact(sink.name)} did not answer within {timeout:g} s"
+        ) from None
+    except UserError:
+        raise
+    except Exception as exc:
+        raise SinkUnreachableError(
+            f"event hub {redact(sink.name)} is not reachable: {type(exc).__name__}: "
+            f"{_first_line(exc)}"
+        ) from None
+    finally:
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(probe.close(), 2.0)
+
+
+def _probe_folder(path: Path) -> dict[str, Any]:
+    folder = path.parent
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise SinkUnreachableError(f"cannot create {folder}: {exc.strerror or exc}") from None
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise SinkUnreachableError(f"the folder {folder} is not writable")
+    return {"path": str(path)}
+
+
 async def check_sink(
     url: str, config: RetailConfig, *, data_dir: Path | None = None, timeout: float = 10.0
 ) -> dict[str, Any]:
     """Can ``url`` be reached? For the API's connection test; never raises, never leaks secrets.
 
-    Kafka: the broker answers a metadata request for the topic. Event Hubs: the hub answers a
-    management READ (its partitions). Files: the folder can be created and the file opened.
+    The same probe a stream runs before it starts (:func:`probe_sink`).
     Returns ``{"ok", "sink", "detail", "error"}``.
     """
     try:
@@ -80,50 +150,17 @@ async def check_sink(
         return {"ok": False, "sink": None, "detail": None, "error": redact(str(exc))}
     name = redact(sink.name)
     try:
-        detail = await asyncio.wait_for(_probe(sink, timeout), timeout + 1)
+        detail = await asyncio.wait_for(probe_sink(sink, timeout), timeout + 1)
     except TimeoutError:
         return {"ok": False, "sink": name, "detail": None, "error": f"no answer in {timeout:g} s"}
     except Exception as exc:  # any failure is the answer to "can it be reached?"
-        error = redact(str(exc).strip().splitlines()[0] if str(exc).strip() else "")
-        return {
-            "ok": False,
-            "sink": name,
-            "detail": None,
-            "error": f"{type(exc).__name__}: {error}",
-        }
+        error = _first_line(exc)
+        if not isinstance(exc, SinkError | UserError):
+            error = f"{type(exc).__name__}: {error}"
+        return {"ok": False, "sink": name, "detail": None, "error": error}
     return {"ok": True, "sink": name, "detail": detail, "error": None}
 
 
-async def _probe(sink: Sink, timeout: float) -> dict[str, Any]:
-    from retail_datagen.streaming.sinks.file import FileSink
-
-    if isinstance(sink, FileSink):
-        await sink.open()
-        await sink.close()
-        return {"path": str(sink.path)}
-    if sink.name == "stdout":
-        return {}
-    if sink.name.startswith("kafka://"):
-        from confluent_kafka import Producer
-
-        from retail_datagen.streaming.sinks.kafka import KafkaSink
-
-        assert isinstance(sink, KafkaSink)
-        quiet = logging.getLogger("retail_datagen.streaming.sinks.librdkafka")
-        producer = Producer(dict(sink.target.producer_config, logger=quiet))
-        metadata = await asyncio.to_thread(producer.list_topics, sink.topic, timeout)
-        topic = metadata.topics.get(sink.topic)
-        return {
-            "brokers": len(metadata.brokers),
-            "topic": sink.topic,
-            "partitions": len(topic.partitions) if topic is not None else 0,
-        }
-    from retail_datagen.streaming.sinks.eventhub import EventHubSink
-
-    assert isinstance(sink, EventHubSink)
-    await sink.open()
-    try:
-        properties = await sink.properties()
-    finally:
-        await sink.close()
-    return properties
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return redact(text.splitlines()[0] if text else "")[:300]

@@ -7,7 +7,7 @@ from typing import Protocol
 
 from retail_datagen.streaming.event import Event
 
-__all__ = ["Sink", "SinkError"]
+__all__ = ["Sink", "SinkError", "SinkUnreachableError"]
 
 
 class SinkError(Exception):
@@ -25,6 +25,13 @@ class SinkError(Exception):
         super().__init__(message)
         self.retriable = retriable
         self.pending = pending
+
+
+class SinkUnreachableError(SinkError):
+    """The destination did not answer a connection check (a stream does not start)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, retriable=True)
 
 
 class Sink(Protocol):

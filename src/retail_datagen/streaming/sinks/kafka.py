@@ -12,9 +12,15 @@ already confirmed. A *fatal* producer error (``KafkaError.fatal()`` — e.g. the
 producer's ``UNKNOWN_PRODUCER_ID`` after a broker lost its state in a restart) poisons the
 producer: the batch fails with its unacknowledged events, and the next ``send`` builds a fresh
 producer and sends them again (duplicates are possible only for those unacknowledged events).
-A producer whose batch timed out without a single acknowledgement is rebuilt the same way:
-against a broker that lost its producer state, librdkafka can stay in an endless epoch-bump
-loop (every request answered ``UNKNOWN_PRODUCER_ID``) without ever raising a fatal error.
+A producer that made no progress is rebuilt the same way: against a broker that lost its
+producer state (a restart), librdkafka can stay in an endless epoch-bump loop without ever
+raising an error, so a batch that gets no delivery report for ``stall_seconds`` fails at once
+(its unacknowledged events are purged and resent by a fresh producer) instead of waiting for
+``message.timeout.ms``. With ``reconnect.backoff.max.ms`` at 1 s, delivery resumes within
+seconds of a broker's return.
+
+:func:`probe` asks the broker for the topic's metadata (a connection test, and the check
+before a stream starts); librdkafka's own log goes through :class:`CollapsingLogger`.
 """
 
 from __future__ import annotations
@@ -32,13 +38,18 @@ from confluent_kafka import KafkaError, KafkaException, Producer
 from retail_datagen.config.secrets import redact
 from retail_datagen.errors import UserError
 from retail_datagen.streaming.event import Event
-from retail_datagen.streaming.sinks.base import SinkError
+from retail_datagen.streaming.sinks.base import SinkError, SinkUnreachableError
+from retail_datagen.streaming.sinks.kafka_log import CollapsingLogger
 from retail_datagen.streaming.sinks.urls import KafkaTarget
+from retail_datagen.streaming.threads import in_daemon_thread
 
-__all__ = ["KafkaSink"]
+__all__ = ["KafkaSink", "probe"]
 
 log = logging.getLogger(__name__)
-_librdkafka_log = logging.getLogger("retail_datagen.streaming.sinks.librdkafka")
+_librdkafka_log = CollapsingLogger()  # one for every producer: a condition is logged once
+_probe_log = CollapsingLogger(max_level=logging.DEBUG)  # the probe's own error says it all
+_CLOSE_FLUSH_SECONDS = 0.5  # close() after the pipeline settled: nothing should be left
+_PROGRESS_POLL = 0.1
 
 # Errors where sending the same events again cannot help.
 _PERMANENT = {
@@ -50,6 +61,13 @@ _PERMANENT = {
     KafkaError.INVALID_RECORD,
 }
 
+
+# The probe gives up at once on these (every broker refused, unknown host, bad credentials).
+_UNREACHABLE = {
+    KafkaError._ALL_BROKERS_DOWN,
+    KafkaError._AUTHENTICATION,
+    KafkaError.SASL_AUTHENTICATION_FAILED,
+}
 
 # A batch that failed entirely with these made no progress at all (see the module docstring).
 _STALLED = {
@@ -163,11 +181,11 @@ class _ProducerHandle:
         self._stop.set()
         self._thread.join(timeout=5)
         try:
-            if self.fatal is None:
+            if self.fatal is None and not self.stale:
                 left = self.producer.flush(timeout)
-            else:
+            else:  # its queue will never drain: drop it (the events are resent elsewhere)
                 self.producer.purge()
-                left = self.producer.flush(0.5)
+                left = self.producer.flush(min(timeout, 0.5))
         except KafkaException:
             left = len(self.producer)
         return int(left)
@@ -220,8 +238,7 @@ class KafkaSink:
         try:
             produced, produce_error = await self._produce(handle, batch, wait)
             wait.seal(produced)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(asyncio.shield(wait.future), self.target.timeout_seconds)
+            stalled = await self._await_reports(wait)
         finally:
             handle.untrack(wait)
         acked = wait.acked
@@ -229,9 +246,12 @@ class KafkaSink:
         if not pending:
             return
         error = handle.fatal or wait.error
-        if len(pending) == len(batch) and (error is None or error.code() in _STALLED):
+        if stalled or (len(pending) == len(batch) and (error is None or error.code() in _STALLED)):
             handle.stale = True
-        if produce_error is not None:
+        if stalled and produce_error is None and handle.fatal is None:
+            reason = f"no delivery report for {self.target.stall_seconds:g} s"
+            retriable = True
+        elif produce_error is not None:
             reason, retriable = str(produce_error), produce_error.retriable
         elif error is not None:
             reason = redact(error.str())
@@ -244,6 +264,22 @@ class KafkaSink:
             retriable=retriable,
             pending=pending,
         )
+
+    async def _await_reports(self, wait: _BatchWait) -> bool:
+        """Wait for the batch's delivery reports; True when they stopped coming (a stall)."""
+        loop = asyncio.get_running_loop()
+        began = last_progress = loop.time()
+        seen = -1
+        while not wait.future.done():
+            now = loop.time()
+            if wait.done != seen:
+                seen, last_progress = wait.done, now
+            if now - last_progress >= self.target.stall_seconds:
+                return True
+            if now - began >= self.target.timeout_seconds:
+                return False
+            await asyncio.wait({wait.future}, timeout=_PROGRESS_POLL)
+        return False
 
     async def _produce(
         self, handle: _ProducerHandle, batch: Sequence[Event], wait: _BatchWait
@@ -283,9 +319,56 @@ class KafkaSink:
         handle, self._handle = self._handle, None
         if handle is None:
             return
-        left = await asyncio.to_thread(handle.close, 10.0)
+        left = await asyncio.to_thread(handle.close, _CLOSE_FLUSH_SECONDS)
         if left:
             log.warning("kafka %s closed with %d events not acknowledged", self.name, left)
+
+
+async def probe(target: KafkaTarget, timeout: float) -> dict[str, Any]:
+    """Ask the broker for the topic's metadata within ``timeout`` seconds.
+
+    Fails at once when librdkafka reports every bootstrap broker down (connection refused,
+    unknown host) or an authentication failure, instead of waiting out the timeout. Raises
+    :class:`SinkUnreachableError` (one line, no secrets) when the broker does not answer.
+    """
+    errors: list[KafkaError] = []
+    conf = dict(target.producer_config, logger=_probe_log, error_cb=errors.append)
+    try:
+        producer = Producer(conf)
+    except (KafkaException, ValueError, TypeError) as exc:
+        raise UserError(f"kafka sink configuration rejected: {redact(_describe(exc))}") from None
+    # the metadata request blocks; a daemon thread lets a failed probe return at once
+    request = in_daemon_thread(producer.list_topics, target.topic, timeout)
+    loop = asyncio.get_running_loop()
+    ends = loop.time() + timeout
+    while not request.done() and loop.time() < ends:
+        producer.poll(0)  # serves error_cb
+        if any(e.code() in _UNREACHABLE or e.fatal() for e in errors):
+            request.cancel()
+            break
+        await asyncio.wait({request}, timeout=_PROGRESS_POLL)
+    if request.done() and not request.cancelled() and request.exception() is None:
+        metadata = request.result()
+        topic = metadata.topics.get(target.topic)
+        return {
+            "brokers": len(metadata.brokers),
+            "topic": target.topic,
+            "partitions": len(topic.partitions) if topic is not None else 0,
+        }
+    request.cancel()
+    transport = [e for e in errors if e.code() not in _UNREACHABLE]
+    reason = _describe_error(transport[0] if transport else (errors[0] if errors else None))
+    raise SinkUnreachableError(
+        f"kafka broker {target.bootstrap} is not reachable"
+        + (f": {reason}" if reason else f" (no answer within {timeout:g} s)")
+    )
+
+
+def _describe_error(err: KafkaError | None) -> str:
+    if err is None:
+        return ""
+    text = redact(str(err.str()))
+    return text.split(": ", 1)[1] if "/bootstrap: " in text else text
 
 
 def _describe(exc: BaseException) -> str:

@@ -4,11 +4,14 @@ Accepted forms (``ACCEPTED_FORMS``)::
 
     stdout
     file:///abs/path/events.jsonl[?gzip=true&max_bytes=104857600&gzip_level=6]
-    file:relative/events.jsonl                      (relative to the data folder)
+    file:stream/events.jsonl                        (relative to the data folder)
     kafka://host:port[,host:port]/topic[?compression=lz4&message.timeout.ms=30000&…]
     kafka:///topic?preset=eventhubs|fabric          (host and credentials from the
                                                      connection string; port 9093)
     eventhub | eventhub://<hub>[?namespace=<fqdn>&timeout=60]
+
+File sinks never write over the data folder's own files: inside the data folder only its
+``stream/`` subfolder is allowed (``STREAM_FOLDER``); anywhere outside it is fine.
 
 Hub / topic rules: an ``EntityPath`` in the connection string wins; a hub named in the URL, or
 set explicitly in ``stream.hub``, that differs from it is an error (it would silently send
@@ -31,6 +34,7 @@ from retail_datagen.streaming.credentials import ConnectionInfo, describe_connec
 
 __all__ = [
     "ACCEPTED_FORMS",
+    "STREAM_FOLDER",
     "EventHubTarget",
     "FileTarget",
     "KafkaTarget",
@@ -108,6 +112,9 @@ def _unknown(kind: str, options: dict[str, str], allowed: tuple[str, ...]) -> No
 
 
 # ---------------------------------------------------------------------------------------- file
+STREAM_FOLDER = "stream"  # the data folder's only subfolder a file sink may write into
+
+
 @dataclass(frozen=True)
 class FileTarget:
     path: Path
@@ -140,9 +147,23 @@ def file_target(url: str, *, data_dir: Path | None = None) -> FileTarget:
         level = _positive_int("file", "gzip_level", options["gzip_level"])
         if level > 9:
             raise _fail("file", f"option gzip_level={level}", "must be between 1 and 9")
-    return FileTarget(
-        path=path.expanduser().resolve(), gzip=gzip, max_bytes=max_bytes, gzip_level=level
-    )
+    resolved = path.expanduser().resolve()
+    if data_dir is not None:
+        _outside_own_files(resolved, data_dir)
+    return FileTarget(path=resolved, gzip=gzip, max_bytes=max_bytes, gzip_level=level)
+
+
+def _outside_own_files(path: Path, data_dir: Path) -> None:
+    """Refuse a file sink inside the data folder but not under its ``stream/`` subfolder
+    (it could overwrite generation_state.json, retail.duckdb or a fact file)."""
+    root = data_dir.expanduser().resolve()
+    allowed = root / STREAM_FOLDER
+    if path.is_relative_to(root) and not path.is_relative_to(allowed):
+        raise UserError(
+            f"sink URL file: {path} is inside the data folder {root}, where file sinks may "
+            f"only write under {STREAM_FOLDER}/ (use file:{STREAM_FOLDER}/{path.name}) or "
+            "outside the data folder"
+        )
 
 
 # ---------------------------------------------------------------------------------------- hubs
@@ -189,6 +210,7 @@ class KafkaTarget:
     preset: Literal["eventhubs", "fabric"] | None
     producer_config: dict[str, Any] = field(repr=False)
     timeout_seconds: float = 35.0  # how long send() waits for its delivery reports
+    stall_seconds: float = 3.0  # no delivery report for this long: the producer is stuck
 
     @property
     def name(self) -> str:
@@ -262,6 +284,8 @@ def kafka_target(
         "compression.type": compression,
         "message.timeout.ms": timeout_ms,
         "queue.buffering.max.messages": 500_000,
+        # reconnect at least every second while a broker is away: delivery resumes promptly
+        "reconnect.backoff.max.ms": 1_000,
     }
     secret = _secret(connection_string)
     if preset is None:
@@ -309,6 +333,8 @@ def kafka_target(
         preset=preset,  # type: ignore[arg-type]
         producer_config=conf,
         timeout_seconds=wait,
+        # a cloud endpoint may throttle for a while; a local broker answers in milliseconds
+        stall_seconds=3.0 if preset is None else 20.0,
     )
 
 

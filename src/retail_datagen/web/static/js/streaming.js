@@ -110,6 +110,13 @@ async function defaultDisruptionTimes() {
 
 // ------------------------------------------------------------------ wiring
 function syncMode() {
+  // the present is only reached in real time: that choice fixes the mode (speed 1 = live)
+  const fromNow = $("stream-from-now").checked;
+  if (fromNow && $("stream-mode").value !== "speed") {
+    $("stream-mode").value = "speed";
+    document.querySelector('#form-stream [name="speed"]').value = "1";
+  }
+  $("stream-mode").disabled = fromNow;
   const mode = $("stream-mode").value;
   for (const label of document.querySelectorAll("#form-stream [data-mode]")) label.hidden = label.dataset.mode !== mode;
 }
@@ -117,6 +124,7 @@ function syncMode() {
 export async function init() {
   $("stream-sink").value = "file:stream/events.jsonl"; // relative to the data folder
   $("stream-mode").addEventListener("change", syncMode);
+  $("stream-from-now").addEventListener("change", syncMode);
   syncMode();
   $("disruption-kind").addEventListener("change", syncTargets);
   $("disruption-target-type").addEventListener("change", syncTargets);
@@ -139,9 +147,11 @@ export async function init() {
     event.preventDefault();
     const values = formValues(event.target);
     const body = { sink: values.sink };
-    if (values.mode === "rate" && values.rate) body.rate = values.rate;
-    if (values.mode === "burst") { body.burst = values.burst; body.interval_ms = values.interval_ms; }
-    if (values.mode === "speed" && values.speed) body.speed = values.speed;
+    const mode = $("stream-mode").value;
+    if ($("stream-from-now").checked) body.from_now = true;
+    if (mode === "rate" && values.rate) body.rate = values.rate;
+    if (mode === "burst") { body.burst = values.burst; body.interval_ms = values.interval_ms; }
+    if (mode === "speed" && values.speed) body.speed = values.speed;
     if (values.duration) body.duration = values.duration;
     const types = [...document.querySelectorAll('#event-types input:checked')].map((i) => i.value);
     if (types.length) body.event_types = types;
