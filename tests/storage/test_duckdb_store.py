@@ -312,7 +312,6 @@ def test_a_busy_store_does_not_fail_the_view_refresh(
     store: Path, make_fact: FactFactory, monkeypatch: pytest.MonkeyPatch, caplog: Any
 ) -> None:
     monkeypatch.setattr("retail_datagen.storage.duckdb_access.LOCK_WAIT_SECONDS", 0.3)
-    monkeypatch.setattr("retail_datagen.storage.store_writer.LOCK_WAIT_SECONDS", 0.3)
     layout = DataLayout.of(store)
     write_parquet_atomic(
         make_fact("fact_store_ops", 3), layout.fact_month_file("fact_store_ops", 2024, 1)

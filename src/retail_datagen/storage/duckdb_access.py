@@ -72,11 +72,11 @@ def is_lock_error(exc: BaseException) -> bool:
 def retry_on(
     fn: Callable[[], T],
     retryable: Callable[[BaseException], bool],
-    seconds: float = LOCK_WAIT_SECONDS,
+    seconds: float | None = None,
 ) -> T:
     """``fn()``, tried again with growing pauses (50 ms → 1 s) while ``retryable(error)``, for
-    at most ``seconds``; the last error is raised when the time is up."""
-    deadline = time.monotonic() + seconds
+    at most ``seconds`` (default :data:`LOCK_WAIT_SECONDS`); then the last error is raised."""
+    deadline = time.monotonic() + (LOCK_WAIT_SECONDS if seconds is None else seconds)
     pause = 0.05
     while True:
         try:

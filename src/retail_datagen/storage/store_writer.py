@@ -23,7 +23,7 @@ import pyarrow.parquet as pq
 from retail_datagen.errors import DataStateError
 from retail_datagen.schema import DIMENSIONS, FACTS, TABLES, Table, normalise
 from retail_datagen.storage.atomic import fsync_dir, write_parquet_atomic
-from retail_datagen.storage.duckdb_access import LOCK_WAIT_SECONDS, is_lock_error, retry_on
+from retail_datagen.storage.duckdb_access import is_lock_error, retry_on
 from retail_datagen.storage.duckdb_access import settings as duckdb_settings
 from retail_datagen.storage.duckdb_store import (
     _busy,
@@ -56,10 +56,11 @@ class StoreBusyError(DataStateError):
 
 @contextmanager
 def open_writer(
-    data_dir: str | Path, *, create: bool = False, wait: float = LOCK_WAIT_SECONDS
+    data_dir: str | Path, *, create: bool = False, wait: float | None = None
 ) -> Iterator[duckdb.DuckDBPyConnection]:
-    """retail.duckdb opened read-write, waiting at most ``wait`` seconds for other processes'
-    locks (:class:`StoreBusyError` after that); closed (and so released) on exit."""
+    """retail.duckdb opened read-write, waiting at most ``wait`` seconds (default
+    ``duckdb_access.LOCK_WAIT_SECONDS``) for other processes' locks, then
+    :class:`StoreBusyError`; closed (and so released) on exit."""
     layout = DataLayout.of(data_dir)
     path = layout.duckdb_path
     if not path.exists():
@@ -201,7 +202,7 @@ def repair_dimension_exports(con: duckdb.DuckDBPyConnection, layout: DataLayout)
 
 
 # ---------------------------------------------------------------- one writer visit
-def sync_store(data_dir: str | Path, *, wait: float = LOCK_WAIT_SECONDS) -> bool:
+def sync_store(data_dir: str | Path, *, wait: float | None = None) -> bool:
     """Repair the dimension exports and update the persisted fact views (creating the store when
     missing). When another process holds retail.duckdb past ``wait``, nothing fails: committed
     files are already complete, one warning line says the views catch up on the next run, and
