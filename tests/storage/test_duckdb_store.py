@@ -4,6 +4,7 @@ import shutil
 import subprocess
 import sys
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -345,3 +346,13 @@ def test_missing_or_damaged_dimension_exports_are_read_from_the_store_and_repair
     assert refresh_fact_views(store)  # any writer visit re-creates them
     for name in ("dim_stores", "dim_trucks"):
         assert pq.read_table(layout.dim_file(name)).equals(dims[name])
+
+
+def test_concurrent_reads_fall_back_to_the_store_together(
+    store: Path, dims: dict[str, pa.Table]
+) -> None:
+    layout = DataLayout.of(store)
+    layout.dim_file("dim_stores").unlink()
+    with ThreadPoolExecutor(8) as pool:
+        pages = list(pool.map(lambda _: preview(store, "dim_stores", limit=10), range(16)))
+    assert all(page.equals(dims["dim_stores"]) for page in pages)

@@ -11,6 +11,7 @@ table names are checked against the registry before any SQL is built from them.
 from __future__ import annotations
 
 import re
+import secrets
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator
@@ -223,11 +224,13 @@ def _copy_from_store(
     con: duckdb.DuckDBPyConnection, layout: DataLayout, tables: list[Table]
 ) -> None:
     """Copy dimensions whose export is missing from retail.duckdb, attached read-only for as
-    short as possible (a writer waits for readers), waiting for a writer's lock if needed."""
+    short as possible (a writer waits for readers), waiting for a writer's lock if needed.
+    The alias is unique: attached databases are shared by every connection of a database."""
     path = layout.duckdb_path
+    alias = f"__store_{secrets.token_hex(6)}"
     try:
         retry_on(
-            lambda: con.execute(f"ATTACH {literal(str(path))} AS __store (READ_ONLY)"),
+            lambda: con.execute(f"ATTACH {literal(str(path))} AS {alias} (READ_ONLY)"),
             is_lock_error,
         )
     except duckdb.IOException as exc:
@@ -241,16 +244,16 @@ def _copy_from_store(
             found = fetch_scalar(
                 con,
                 "SELECT count(*) FROM duckdb_tables() "
-                "WHERE database_name = '__store' AND schema_name = 'main' AND table_name = ?",
-                [table.name],
+                "WHERE database_name = ? AND schema_name = 'main' AND table_name = ?",
+                [alias, table.name],
             )
             if found:
                 con.execute(
                     f"CREATE TEMP TABLE {ident(table.name)} AS "
-                    f"SELECT * FROM __store.main.{ident(table.name)}"
+                    f"SELECT * FROM {alias}.main.{ident(table.name)}"
                 )
     finally:
-        con.execute("DETACH __store")
+        con.execute(f"DETACH {alias}")
 
 
 def _create_read_views(
