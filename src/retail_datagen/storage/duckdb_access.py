@@ -46,17 +46,21 @@ def spill_dir(root: Path) -> Path:
     return base / name
 
 
-def settings(root: Path, *, ordered: bool = True, writer: bool = False) -> dict[str, Any]:
+def settings(
+    root: Path, *, ordered: bool = True, writer: bool = False, threads: int | None = None
+) -> dict[str, Any]:
     """DuckDB configuration for a connection working on the data folder ``root``.
 
     ``ordered=False`` lets DuckDB drop row order where no caller can see it (aggregating
-    checks), which keeps scans streaming in bounded memory. A ``writer`` (retail.duckdb itself)
+    checks), which keeps scans streaming in bounded memory. ``threads=1`` keeps an ordered copy
+    of large files in bounded memory: each scanning thread holds a whole row group (2^20 rows),
+    and keeping order buffers the next ones. A ``writer`` (retail.duckdb itself)
     keeps DuckDB's own spill folder ``retail.duckdb.tmp``: its configuration must be the same
     for every connection of a process, which then share one database instance.
     """
     config: dict[str, Any] = {
         "memory_limit": MEMORY_LIMIT,
-        "threads": max(1, min(4, os.cpu_count() or 1)),
+        "threads": threads or max(1, min(4, os.cpu_count() or 1)),
         "preserve_insertion_order": ordered,
     }
     if not writer:

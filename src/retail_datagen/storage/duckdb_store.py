@@ -276,16 +276,16 @@ _shared: OrderedDict[Path, duckdb.DuckDBPyConnection] = OrderedDict()
 _shared_lock = threading.Lock()
 
 
-def _reader_connection(root: Path, ordered: bool) -> duckdb.DuckDBPyConnection:
+def _reader_connection(root: Path, ordered: bool, threads: int | None) -> duckdb.DuckDBPyConnection:
     """A new connection to this process's in-memory reader database for ``root``.
 
     Starting a DuckDB database costs far more than a connection to one, so ordered reads (the
     server's previews) share one database per data folder (a few kept, least recently used
     closed) with its memory limit shared too; each connection has its own temporary views.
-    An unordered read (validation) gets a database of its own.
+    Bulk reads with other settings (validation, export) get a database of their own.
     """
-    if not ordered:
-        return duckdb.connect(":memory:", config=settings(root, ordered=False))
+    if not ordered or threads is not None:
+        return duckdb.connect(":memory:", config=settings(root, ordered=ordered, threads=threads))
     with _shared_lock:
         base = _shared.pop(root, None)
         if base is None:
@@ -297,21 +297,26 @@ def _reader_connection(root: Path, ordered: bool) -> duckdb.DuckDBPyConnection:
 
 
 def connect(
-    data_dir: str | Path, *, tables: Iterable[str] | None = None, ordered: bool = True
+    data_dir: str | Path,
+    *,
+    tables: Iterable[str] | None = None,
+    ordered: bool = True,
+    threads: int | None = None,
 ) -> duckdb.DuckDBPyConnection:
     """A read connection: an in-memory DuckDB with temporary views over the files on disk.
 
     Facts are read from their files, dimensions from their Parquet exports (retail.duckdb is
     attached read-only only for a missing export), so a reader never writes, never takes
     retail.duckdb's lock for long and never fails because another process writes. ``tables``
-    limits the views to the ones needed; ``ordered=False`` allows DuckDB to drop row order.
-    A missing store is a :class:`DataStateError` and nothing is written.
+    limits the views to the ones needed; ``ordered=False`` allows DuckDB to drop row order and
+    ``threads`` sets DuckDB's threads (see ``duckdb_access.settings``). A missing store is a
+    :class:`DataStateError` and nothing is written.
     """
     layout = DataLayout.of(data_dir)
     if not layout.duckdb_path.exists():
         raise _no_data(layout)
     selected = [resolve_table(t) for t in tables] if tables is not None else list(TABLES.values())
-    con = _reader_connection(layout.root, ordered)
+    con = _reader_connection(layout.root, ordered, threads)
     try:
         _create_read_views(con, layout, selected)
     except BaseException:
@@ -322,10 +327,14 @@ def connect(
 
 @contextmanager
 def open_store(
-    data_dir: str | Path, *, tables: Iterable[str] | None = None, ordered: bool = True
+    data_dir: str | Path,
+    *,
+    tables: Iterable[str] | None = None,
+    ordered: bool = True,
+    threads: int | None = None,
 ) -> Iterator[duckdb.DuckDBPyConnection]:
     """``connect`` as a context manager that always closes the connection."""
-    con = connect(data_dir, tables=tables, ordered=ordered)
+    con = connect(data_dir, tables=tables, ordered=ordered, threads=threads)
     try:
         yield con
     finally:
