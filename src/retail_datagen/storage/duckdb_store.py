@@ -178,12 +178,16 @@ def _view_sql(table: Table, source: FactFiles | None) -> str:
 
 # ---------------------------------------------------------------- read connections
 def _object_type(con: duckdb.DuckDBPyConnection, name: str) -> str | None:
-    """'BASE TABLE', 'VIEW' or None for an object called ``name`` (temporary ones included)."""
+    """'BASE TABLE', 'VIEW' or None for an object called ``name`` (temporary ones first).
+
+    Asks DuckDB's catalog functions: information_schema is several times slower."""
     kind = fetch_scalar(
         con,
-        "SELECT table_type FROM information_schema.tables "
-        "WHERE table_schema = 'main' AND table_name = ? AND table_catalog IN "
-        "(current_database(), 'temp') ORDER BY table_catalog = 'temp' DESC LIMIT 1",
+        "SELECT kind FROM (SELECT 'VIEW' AS kind, database_name AS db FROM duckdb_views() "
+        "WHERE schema_name = 'main' AND view_name = $1 UNION ALL "
+        "SELECT 'BASE TABLE', database_name FROM duckdb_tables() "
+        "WHERE schema_name = 'main' AND table_name = $1) "
+        "WHERE db IN (current_database(), 'temp') ORDER BY db = 'temp' DESC LIMIT 1",
         [name],
     )
     return None if kind is None else str(kind)
