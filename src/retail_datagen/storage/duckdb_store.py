@@ -203,10 +203,11 @@ def _no_data(layout: DataLayout) -> DataStateError:
 
 
 def _busy(path: Path, exc: BaseException) -> DataStateError:
-    first = str(exc).splitlines()[0]
+    holder = re.search(r"PID (\d+)", str(exc))
+    by = f" (process {holder.group(1)})" if holder else ""
     return DataStateError(
-        f"{path} is in use by another process ({first.split(': ', 1)[-1][:120]}); "
-        "close it (a notebook: connect with read_only=True) and try again"
+        f"{path} is in use by another process{by}; close that connection (a notebook's too) "
+        "and try again"
     )
 
 
