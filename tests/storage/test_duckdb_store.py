@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -356,3 +357,15 @@ def test_concurrent_reads_fall_back_to_the_store_together(
     with ThreadPoolExecutor(8) as pool:
         pages = list(pool.map(lambda _: preview(store, "dim_stores", limit=10), range(16)))
     assert all(page.equals(dims["dim_stores"]) for page in pages)
+
+
+def test_spill_folders_of_killed_processes_are_removed_by_the_next_writer(store: Path) -> None:
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    stale = store / f".duckdb-spill-{dead.pid}-0a1b2c3d"
+    live = store / f".duckdb-spill-{os.getpid()}-0a1b2c3d"
+    for folder in (stale, live):
+        folder.mkdir()
+        (folder / "duckdb_temp_storage-0.tmp").write_bytes(b"x" * 10)
+    assert refresh_fact_views(store)
+    assert not stale.exists() and live.exists()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import shutil
 import tempfile
 import time
 from collections.abc import Callable
@@ -22,6 +23,7 @@ __all__ = [
     "LOCK_WAIT_SECONDS",
     "MEMORY_LIMIT",
     "is_lock_error",
+    "remove_stale_spill_dirs",
     "retry_on",
     "settings",
     "spill_dir",
@@ -44,6 +46,27 @@ def spill_dir(root: Path) -> Path:
     name = f"{SPILL_PREFIX}{os.getpid()}-{secrets.token_hex(4)}"
     base = root if root.is_dir() and os.access(root, os.W_OK) else Path(tempfile.gettempdir())
     return base / name
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # alive, owned by someone else
+        return True
+    return True
+
+
+def remove_stale_spill_dirs(root: Path) -> list[Path]:
+    """Remove spill folders left in ``root`` by killed processes (their pid no longer runs)."""
+    removed: list[Path] = []
+    for folder in root.glob(f"{SPILL_PREFIX}*"):
+        pid = folder.name[len(SPILL_PREFIX) :].split("-", 1)[0]
+        if folder.is_dir() and pid.isdigit() and not _alive(int(pid)):
+            shutil.rmtree(folder, ignore_errors=True)
+            removed.append(folder)
+    return removed
 
 
 def settings(

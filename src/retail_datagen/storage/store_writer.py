@@ -23,7 +23,7 @@ import pyarrow.parquet as pq
 from retail_datagen.errors import DataStateError
 from retail_datagen.schema import DIMENSIONS, FACTS, TABLES, Table, normalise
 from retail_datagen.storage.atomic import fsync_dir, write_parquet_atomic
-from retail_datagen.storage.duckdb_access import is_lock_error, retry_on
+from retail_datagen.storage.duckdb_access import is_lock_error, remove_stale_spill_dirs, retry_on
 from retail_datagen.storage.duckdb_access import settings as duckdb_settings
 from retail_datagen.storage.duckdb_store import (
     _busy,
@@ -203,11 +203,14 @@ def repair_dimension_exports(con: duckdb.DuckDBPyConnection, layout: DataLayout)
 
 # ---------------------------------------------------------------- one writer visit
 def sync_store(data_dir: str | Path, *, wait: float | None = None) -> bool:
-    """Repair the dimension exports and update the persisted fact views (creating the store when
-    missing). When another process holds retail.duckdb past ``wait``, nothing fails: committed
-    files are already complete, one warning line says the views catch up on the next run, and
-    the result is False."""
+    """Remove spill folders of killed processes, repair the dimension exports and update the
+    persisted fact views (creating the store when missing).
+
+    When another process holds retail.duckdb past ``wait``, nothing fails: the committed files
+    are complete, one warning line says the views catch up on the next run, and the result is
+    False."""
     layout = DataLayout.of(data_dir)
+    remove_stale_spill_dirs(layout.root)
     try:
         with open_writer(layout.root, create=True, wait=wait) as con:
             repaired = repair_dimension_exports(con, layout)
