@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import subprocess
+import sys
 import threading
 from datetime import date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -190,3 +193,42 @@ async def test_unknown_tasks_are_404(client: httpx.AsyncClient) -> None:
     for path in ("/api/tasks/nope", "/api/tasks/nope/events"):
         assert (await client.get(path)).status_code == 404
     assert (await client.post("/api/tasks/nope/cancel")).status_code == 404
+
+
+async def test_a_task_that_committed_its_days_succeeds_while_a_notebook_holds_the_store(
+    client: httpx.AsyncClient, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A notebook's read-write connection (the README's old snippet) keeps retail.duckdb's
+    lock: the task still commits every day and ends "succeeded" (the views catch up later),
+    and previews and counts meanwhile answer 200."""
+    monkeypatch.setattr("retail_datagen.storage.duckdb_access.LOCK_WAIT_SECONDS", 0.3)
+    first = await client.post("/api/generate/facts", json={"start": "2024-01-01", "days": 1})
+    assert (await wait_done(client, first.json()["id"]))["status"] == "succeeded"
+    store = tmp_path / "data" / "retail.duckdb"
+    holder = subprocess.Popen(
+        [sys.executable, "-c", NOTEBOOK_HOLDING_THE_STORE, str(store)],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "ready"
+        task = await client.post("/api/generate/facts", json={"days": 2, "workers": 1})
+        done = await wait_done(client, task.json()["id"])
+        assert done["status"] == "succeeded", done
+        preview = await client.get("/api/tables/fact_receipts/preview", params={"limit": 5})
+        assert preview.status_code == 200 and len(preview.json()["rows"]) == 5
+        dashboard = await client.get("/api/dashboard")
+        assert dashboard.status_code == 200 and len(dashboard.json()["daily_sales"]) == 3
+    finally:
+        holder.kill()
+        holder.wait()
+    state = (await client.get("/api/state")).json()["state"]
+    assert state["last_generated_timestamp"].startswith("2024-01-03T23:59:59")
+
+
+NOTEBOOK_HOLDING_THE_STORE = """
+import sys, time, duckdb
+con = duckdb.connect(sys.argv[1])
+print("ready", flush=True)
+time.sleep(120)
+"""

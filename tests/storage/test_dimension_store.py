@@ -13,7 +13,12 @@ from retail_datagen.generators.generation_state import GenerationStateManager
 from retail_datagen.schema import DIMENSIONS, TABLES
 from retail_datagen.storage.atomic import write_parquet_atomic
 from retail_datagen.storage.dimension_store import save_dimensions, validate_dimension_tables
-from retail_datagen.storage.duckdb_store import has_fact_data, list_tables, open_store
+from retail_datagen.storage.duckdb_store import (
+    has_fact_data,
+    list_tables,
+    open_store,
+    refresh_fact_views,
+)
 from retail_datagen.storage.layout import DataLayout
 
 FactFactory = Callable[..., pa.Table]
@@ -124,3 +129,25 @@ def test_lossless_types_are_normalised_to_the_registry(dims: dict[str, pa.Table]
     checked = validate_dimension_tables({**dims, "dim_geographies": wide})
     assert checked["dim_geographies"].schema.field("ID").type == pa.int32()
     assert TABLES["dim_geographies"].arrow_schema.field("ID").type == pa.int32()
+
+
+def test_a_crash_before_the_exports_leaves_them_missing_and_the_next_run_recreates_them(
+    data_dir: Path, dims: dict[str, pa.Table], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    save_dimensions(data_dir, dims)
+    layout = DataLayout.of(data_dir)
+    smaller = dict(dims, dim_trucks=dims["dim_trucks"].slice(0, 1))
+
+    def disk_full(data: pa.Table, final: Path) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr("retail_datagen.storage.dimension_store.write_parquet_atomic", disk_full)
+    with pytest.raises(OSError, match="No space"):
+        save_dimensions(data_dir, smaller)
+    monkeypatch.undo()
+    # committed tables, no stale export: readers fall back to the tables meanwhile
+    assert not layout.dim_file("dim_trucks").exists()
+    assert [t.rows for t in list_tables(data_dir) if t.name == "dim_trucks"] == [1]
+    assert refresh_fact_views(data_dir)  # what every generate run does at its end
+    for table in DIMENSIONS:
+        assert pq.read_table(layout.dim_file(table.name)).equals(smaller[table.name])

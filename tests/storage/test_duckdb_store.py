@@ -1,15 +1,19 @@
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pyarrow as pa
 import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
 import pytest
 
 from retail_datagen.errors import DataStateError, UserError
@@ -28,9 +32,9 @@ from retail_datagen.storage.duckdb_store import (
     open_store,
     preview,
     refresh_fact_views,
-    replace_dimensions,
 )
 from retail_datagen.storage.layout import DataLayout
+from retail_datagen.storage.store_writer import StoreBusyError, open_writer, replace_dimensions
 
 FactFactory = Callable[..., pa.Table]
 
@@ -139,11 +143,14 @@ def test_views_follow_a_moved_data_folder(
     refresh_fact_views(store)
     moved = tmp_path / "moved"
     shutil.move(str(store), moved)
-    with open_store(moved) as con:
+    with open_store(moved) as con:  # our readers read the files where they are now
         assert con.execute("SELECT count(*) FROM fact_store_ops").fetchall() == [(3,)]
+    assert refresh_fact_views(moved)  # the next writer points the persisted views there
+    with duckdb.connect(str(DataLayout.of(moved).duckdb_path), read_only=True) as con:
         sql = con.execute(
             "SELECT sql FROM duckdb_views() WHERE view_name = 'fact_store_ops'"
         ).fetchall()[0][0]
+        assert con.execute("SELECT count(*) FROM fact_store_ops").fetchall() == [(3,)]
     assert str(moved.resolve()) in sql
 
 
@@ -218,7 +225,7 @@ def test_dimension_replacement_is_all_or_nothing(store: Path, dims: dict[str, pa
     changed["dim_geographies"] = dims["dim_geographies"].slice(0, 2)
     snapshots = dims["dim_dc_inventory_snapshots"]
     changed["dim_dc_inventory_snapshots"] = pa.concat_tables([snapshots, snapshots.slice(0, 1)])
-    with open_store(store) as con:
+    with open_writer(store) as con:
         with pytest.raises(duckdb.ConstraintException):
             replace_dimensions(con, changed)
         counts = {
@@ -228,23 +235,137 @@ def test_dimension_replacement_is_all_or_nothing(store: Path, dims: dict[str, pa
     assert counts == {name: table.num_rows for name, table in dims.items()}
 
 
-def test_store_locked_by_another_process_is_a_clear_error(store: Path) -> None:
+def _hold_store(store: Path, *, read_only: bool = False) -> subprocess.Popen[str]:
+    """Another process that keeps retail.duckdb open (as a notebook would) until killed."""
     holder = subprocess.Popen(
         [
             sys.executable,
             "-c",
             "import duckdb, sys, time\n"
-            f"con = duckdb.connect({str(DataLayout.of(store).duckdb_path)!r})\n"
+            f"con = duckdb.connect({str(DataLayout.of(store).duckdb_path)!r}, "
+            f"read_only={read_only})\n"
             "print('ready', flush=True)\n"
-            "time.sleep(30)\n",
+            "time.sleep(60)\n",
         ],
         stdout=subprocess.PIPE,
         text=True,
     )
+    assert holder.stdout is not None and holder.stdout.readline().strip() == "ready"
+    return holder
+
+
+def test_reads_work_while_another_process_holds_the_store_read_write(
+    store: Path, make_fact: FactFactory
+) -> None:
+    layout = DataLayout.of(store)
+    write_parquet_atomic(
+        make_fact("fact_store_ops", 3), layout.fact_month_file("fact_store_ops", 2024, 1)
+    )
+    holder = _hold_store(store)
     try:
-        assert holder.stdout is not None and holder.stdout.readline().strip() == "ready"
-        with pytest.raises(DataStateError, match="in use by another process"):
-            connect(store)
+        rows = {t.name: t.rows for t in list_tables(store)}
+        assert rows["fact_store_ops"] == 3 and rows["dim_stores"] == 10
+        assert preview(store, "dim_stores", limit=2).num_rows == 2
+        assert has_dimensions(store) and len(load_dimensions(store)) == len(DIMENSIONS)
     finally:
         holder.kill()
         holder.wait()
+
+
+def test_opening_for_read_never_modifies_the_store(store: Path, make_fact: FactFactory) -> None:
+    layout = DataLayout.of(store)
+    write_parquet_atomic(
+        make_fact("fact_store_ops", 3), layout.fact_month_file("fact_store_ops", 2024, 1)
+    )
+    refresh_fact_views(store)
+    before = layout.duckdb_path.read_bytes()
+    mtime = layout.duckdb_path.stat().st_mtime_ns
+    listing = sorted(p.name for p in store.iterdir())
+    list_tables(store)
+    preview(store, "fact_store_ops")
+    fact_date_range(store, "fact_store_ops")
+    load_dimensions(store)
+    assert layout.duckdb_path.read_bytes() == before
+    assert layout.duckdb_path.stat().st_mtime_ns == mtime
+    assert sorted(p.name for p in store.iterdir()) == listing  # no .wal, no spill folder
+
+
+def test_persisted_views_change_only_when_their_files_change(
+    store: Path, make_fact: FactFactory
+) -> None:
+    layout = DataLayout.of(store)
+    write_parquet_atomic(
+        make_fact("fact_store_ops", 3), layout.fact_month_file("fact_store_ops", 2024, 1)
+    )
+    assert refresh_fact_views(store)
+    before = layout.duckdb_path.read_bytes()
+    assert refresh_fact_views(store)  # nothing changed on disk: nothing is written
+    assert layout.duckdb_path.read_bytes() == before
+    write_parquet_atomic(
+        make_fact("fact_store_ops", 2, start=datetime(2024, 2, 1, 8), TraceId=["x", "y"]),
+        layout.fact_month_file("fact_store_ops", 2024, 2),
+    )
+    assert refresh_fact_views(store)
+    with duckdb.connect(str(layout.duckdb_path), read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM fact_store_ops").fetchall() == [(5,)]
+
+
+def test_a_busy_store_does_not_fail_the_view_refresh(
+    store: Path, make_fact: FactFactory, monkeypatch: pytest.MonkeyPatch, caplog: Any
+) -> None:
+    monkeypatch.setattr("retail_datagen.storage.duckdb_access.LOCK_WAIT_SECONDS", 0.3)
+    layout = DataLayout.of(store)
+    write_parquet_atomic(
+        make_fact("fact_store_ops", 3), layout.fact_month_file("fact_store_ops", 2024, 1)
+    )
+    holder = _hold_store(store, read_only=True)  # the README's notebook snippet
+    try:
+        with caplog.at_level("WARNING", logger="retail_datagen"):
+            assert refresh_fact_views(store) is False
+        warning = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+        assert len(warning) == 1 and "refreshed on the next run" in warning[0]
+        assert [t.rows for t in list_tables(store) if t.name == "fact_store_ops"] == [3]
+        with (
+            pytest.raises(StoreBusyError, match="in use by another process"),
+            open_writer(store, wait=0.3),
+        ):
+            pass
+    finally:
+        holder.kill()
+        holder.wait()
+    assert refresh_fact_views(store)
+
+
+def test_missing_or_damaged_dimension_exports_are_read_from_the_store_and_repaired(
+    store: Path, dims: dict[str, pa.Table]
+) -> None:
+    layout = DataLayout.of(store)
+    layout.dim_file("dim_stores").unlink()
+    layout.dim_file("dim_trucks").write_bytes(b"PAR1 truncated")
+    assert preview(store, "dim_stores", limit=10).equals(dims["dim_stores"])
+    assert preview(store, "dim_trucks", limit=10).equals(dims["dim_trucks"])
+    assert refresh_fact_views(store)  # any writer visit re-creates them
+    for name in ("dim_stores", "dim_trucks"):
+        assert pq.read_table(layout.dim_file(name)).equals(dims[name])
+
+
+def test_concurrent_reads_fall_back_to_the_store_together(
+    store: Path, dims: dict[str, pa.Table]
+) -> None:
+    layout = DataLayout.of(store)
+    layout.dim_file("dim_stores").unlink()
+    with ThreadPoolExecutor(8) as pool:
+        pages = list(pool.map(lambda _: preview(store, "dim_stores", limit=10), range(16)))
+    assert all(page.equals(dims["dim_stores"]) for page in pages)
+
+
+def test_spill_folders_of_killed_processes_are_removed_by_the_next_writer(store: Path) -> None:
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    stale = store / f".duckdb-spill-{dead.pid}-0a1b2c3d"
+    live = store / f".duckdb-spill-{os.getpid()}-0a1b2c3d"
+    for folder in (stale, live):
+        folder.mkdir()
+        (folder / "duckdb_temp_storage-0.tmp").write_bytes(b"x" * 10)
+    assert refresh_fact_views(store)
+    assert not stale.exists() and live.exists()

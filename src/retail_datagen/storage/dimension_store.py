@@ -16,8 +16,16 @@ from retail_datagen.errors import DataStateError
 from retail_datagen.generators.generation_state import GenerationStateManager
 from retail_datagen.schema import DIMENSIONS, FACTS, normalise
 from retail_datagen.storage.atomic import write_parquet_atomic
-from retail_datagen.storage.duckdb_store import has_fact_data, open_store, replace_dimensions
+from retail_datagen.storage.duckdb_store import has_fact_data
 from retail_datagen.storage.layout import DataLayout
+from retail_datagen.storage.store_writer import (
+    open_writer,
+    remove_dimension_exports,
+    repair_dimension_exports,
+    replace_dimensions,
+    sync_fact_views,
+    sync_store,
+)
 
 __all__ = ["facts_exist", "remove_facts", "save_dimensions", "validate_dimension_tables"]
 
@@ -74,8 +82,7 @@ def remove_facts(data_dir: str | Path) -> list[Path]:
         removed.append(engine)
     GenerationStateManager(layout.root).reset_facts()
     if layout.duckdb_path.exists():
-        with open_store(layout.root):  # opening rebuilds the views: now typed empty selects
-            pass
+        sync_store(layout.root)  # the views become typed empty selects
     return removed
 
 
@@ -84,19 +91,28 @@ def save_dimensions(
 ) -> None:
     """Validate and store all dimensions: DuckDB in one transaction, then Parquet files.
 
+    The old exports are removed before the commit, so a crash in between leaves them missing
+    (re-created from the tables by the next writer) rather than stale.
+
     Refuses (:class:`DataStateError`) while fact data exists unless ``force``, which removes the
     facts first so no fact row can point at a dimension row that no longer exists.
     """
     layout = DataLayout.of(data_dir)
     checked = validate_dimension_tables(tables)
-    if facts_exist(layout.root):
-        if not force:
-            raise DataStateError(
-                f"fact data exists in {layout.root}; regenerating dimensions would orphan it. "
-                "Re-run with --force to remove all fact data and regenerate the dimensions"
-            )
-        remove_facts(layout.root)
-    with open_store(layout.root, create=True) as con:
-        replace_dimensions(con, checked)
+    if facts_exist(layout.root) and not force:
+        raise DataStateError(
+            f"fact data exists in {layout.root}; regenerating dimensions would orphan it. "
+            "Re-run with --force to remove all fact data and regenerate the dimensions"
+        )
+    with open_writer(layout.root, create=True) as con:  # busy: refused before deleting anything
+        if force and facts_exist(layout.root):
+            remove_facts(layout.root)
+        remove_dimension_exports(layout)
+        try:
+            replace_dimensions(con, checked)
+        except BaseException:
+            repair_dimension_exports(con, layout)  # the old tables stand: export them again
+            raise
+        sync_fact_views(con, layout)
     for name, data in checked.items():
         write_parquet_atomic(data, layout.dim_file(name))

@@ -1,21 +1,25 @@
-"""The embedded DuckDB store: dimension tables, fact views over the exported files, queries.
+"""The embedded DuckDB store as readers see it: fact files on disk, reads, queries.
 
-Dimensions are real tables created from the registry DDL (never inferred types) and replaced in
-one transaction. Facts live as monthly files under ``export/`` and appear in the store as views
-with absolute paths; the views are rebuilt every time our code opens the store, so a moved data
-folder keeps working. User-supplied table names are checked against the registry before any SQL
-is built from them.
+Facts live as monthly files under ``export/``; dimensions are tables in ``retail.duckdb``, also
+exported as Parquet. Our readers never open ``retail.duckdb`` for writing: each read is an
+in-memory DuckDB with temporary views over the fact files and the dimension exports, so any
+number of readers (CLI, server, a notebook) work while a generation writes. The writer side
+(dimension replacement, the persisted views a notebook reads) is ``store_writer``. User-supplied
+table names are checked against the registry before any SQL is built from them.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+import secrets
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Literal
+from typing import Literal, TypeVar
 
 import duckdb
 import pyarrow as pa
@@ -23,6 +27,7 @@ import pyarrow as pa
 from retail_datagen.errors import DataStateError, UserError
 from retail_datagen.generators.generation_state import GenerationStateManager
 from retail_datagen.schema import DIMENSIONS, FACTS, TABLES, Table, normalise
+from retail_datagen.storage.duckdb_access import is_lock_error, retry_on, settings
 from retail_datagen.storage.layout import DataLayout
 from retail_datagen.storage.sql import fetch_one, fetch_scalar, ident, literal
 
@@ -40,9 +45,9 @@ __all__ = [
     "load_dimensions",
     "open_store",
     "preview",
+    "read_store",
     "reader_sql",
     "refresh_fact_views",
-    "replace_dimensions",
     "resolve_table",
     "stored_fact_files",
     "table_exists",
@@ -52,6 +57,7 @@ MAX_PREVIEW_ROWS = 1000
 SourceKind = Literal["parquet", "csv", "csv_daily"]
 _MONTH_RE = r"\d{4}-\d{2}"
 _DAY_DIR_RE = re.compile(r"dt=\d{4}-\d{2}-\d{2}")
+T = TypeVar("T")
 
 
 # ---------------------------------------------------------------- names and SQL text
@@ -170,13 +176,18 @@ def _view_sql(table: Table, source: FactFiles | None) -> str:
     return reader_sql(table, source.kind, list(source.files))
 
 
-# ---------------------------------------------------------------- connections
+# ---------------------------------------------------------------- read connections
 def _object_type(con: duckdb.DuckDBPyConnection, name: str) -> str | None:
-    """'BASE TABLE', 'VIEW' or None for an object of the main schema."""
+    """'BASE TABLE', 'VIEW' or None for an object called ``name`` (temporary ones first).
+
+    Asks DuckDB's catalog functions: information_schema is several times slower."""
     kind = fetch_scalar(
         con,
-        "SELECT table_type FROM information_schema.tables "
-        "WHERE table_schema = 'main' AND table_name = ?",
+        "SELECT kind FROM (SELECT 'VIEW' AS kind, database_name AS db FROM duckdb_views() "
+        "WHERE schema_name = 'main' AND view_name = $1 UNION ALL "
+        "SELECT 'BASE TABLE', database_name FROM duckdb_tables() "
+        "WHERE schema_name = 'main' AND table_name = $1) "
+        "WHERE db IN (current_database(), 'temp') ORDER BY db = 'temp' DESC LIMIT 1",
         [name],
     )
     return None if kind is None else str(kind)
@@ -187,50 +198,132 @@ def table_exists(con: duckdb.DuckDBPyConnection, name: str) -> bool:
     return _object_type(con, name) is not None
 
 
-def _drop(con: duckdb.DuckDBPyConnection, name: str) -> None:
-    kind = _object_type(con, name)
-    if kind == "VIEW":
-        con.execute(f"DROP VIEW {ident(name)}")
-    elif kind is not None:
-        con.execute(f"DROP TABLE {ident(name)}")
+def _no_data(layout: DataLayout) -> DataStateError:
+    return DataStateError(f"no data in {layout.root}; run `retail-datagen generate` first")
 
 
-def _refresh_views(con: duckdb.DuckDBPyConnection, layout: DataLayout) -> None:
-    kinds = _preferred_kinds(layout)
-    con.execute("BEGIN TRANSACTION")
+def _busy(path: Path, exc: BaseException) -> DataStateError:
+    holder = re.search(r"PID (\d+)", str(exc))
+    by = f" (process {holder.group(1)})" if holder else ""
+    return DataStateError(
+        f"{path} is in use by another process{by}; close that connection (a notebook's too) "
+        "and try again"
+    )
+
+
+def _dimension_view(con: duckdb.DuckDBPyConnection, layout: DataLayout, table: Table) -> bool:
+    """A view over the dimension's Parquet export; False when it is missing or unreadable."""
+    file = layout.dim_file(table.name)
+    if not file.is_file():
+        return False
     try:
-        for table in FACTS:
+        con.execute(
+            f"CREATE TEMP VIEW {ident(table.name)} AS {reader_sql(table, 'parquet', [file])}"
+        )
+    except duckdb.Error:  # a corrupt export: read the store instead (the writer repairs it)
+        return False
+    return True
+
+
+def _copy_from_store(
+    con: duckdb.DuckDBPyConnection, layout: DataLayout, tables: list[Table]
+) -> None:
+    """Copy dimensions whose export is missing from retail.duckdb, attached read-only for as
+    short as possible (a writer waits for readers), waiting for a writer's lock if needed.
+    The alias is unique: attached databases are shared by every connection of a database."""
+    path = layout.duckdb_path
+    alias = f"__store_{secrets.token_hex(6)}"
+    try:
+        retry_on(
+            lambda: con.execute(f"ATTACH {literal(str(path))} AS {alias} (READ_ONLY)"),
+            is_lock_error,
+        )
+    except duckdb.IOException as exc:
+        raise (
+            _busy(path, exc)
+            if is_lock_error(exc)
+            else DataStateError(f"cannot read {path}: {str(exc).splitlines()[0]}")
+        ) from None
+    try:
+        for table in tables:
+            found = fetch_scalar(
+                con,
+                "SELECT count(*) FROM duckdb_tables() "
+                "WHERE database_name = ? AND schema_name = 'main' AND table_name = ?",
+                [alias, table.name],
+            )
+            if found:
+                con.execute(
+                    f"CREATE TEMP TABLE {ident(table.name)} AS "
+                    f"SELECT * FROM {alias}.main.{ident(table.name)}"
+                )
+    finally:
+        con.execute(f"DETACH {alias}")
+
+
+def _create_read_views(
+    con: duckdb.DuckDBPyConnection, layout: DataLayout, tables: list[Table]
+) -> None:
+    kinds = _preferred_kinds(layout)
+    unexported: list[Table] = []
+    for table in tables:
+        if table.is_fact:
             source = _fact_files(layout, table.name, kinds)
-            _drop(con, table.name)
-            con.execute(f"CREATE VIEW {ident(table.name)} AS {_view_sql(table, source)}")
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
+            con.execute(f"CREATE TEMP VIEW {ident(table.name)} AS {_view_sql(table, source)}")
+        elif not _dimension_view(con, layout, table):
+            unexported.append(table)
+    if unexported:
+        _copy_from_store(con, layout, unexported)
 
 
-def connect(data_dir: str | Path, *, create: bool = False) -> duckdb.DuckDBPyConnection:
-    """Open ``<data_dir>/retail.duckdb`` and rebuild the fact views (absolute paths).
+_SHARED_READERS = 4  # data folders whose reader database a process keeps open
+_shared: OrderedDict[Path, duckdb.DuckDBPyConnection] = OrderedDict()
+_shared_lock = threading.Lock()
 
-    Without ``create`` a missing store is a :class:`DataStateError` and nothing is written.
+
+def _reader_connection(root: Path, ordered: bool, threads: int | None) -> duckdb.DuckDBPyConnection:
+    """A new connection to this process's in-memory reader database for ``root``.
+
+    Starting a DuckDB database costs far more than a connection to one, so ordered reads (the
+    server's previews) share one database per data folder (a few kept, least recently used
+    closed) with its memory limit shared too; each connection has its own temporary views.
+    Bulk reads with other settings (validation, export) get a database of their own.
+    """
+    if not ordered or threads is not None:
+        return duckdb.connect(":memory:", config=settings(root, ordered=ordered, threads=threads))
+    with _shared_lock:
+        base = _shared.pop(root, None)
+        if base is None:
+            base = duckdb.connect(":memory:", config=settings(root))
+        _shared[root] = base
+        while len(_shared) > _SHARED_READERS:
+            _shared.popitem(last=False)[1].close()  # open cursors keep their database alive
+        return base.cursor()
+
+
+def connect(
+    data_dir: str | Path,
+    *,
+    tables: Iterable[str] | None = None,
+    ordered: bool = True,
+    threads: int | None = None,
+) -> duckdb.DuckDBPyConnection:
+    """A read connection: an in-memory DuckDB with temporary views over the files on disk.
+
+    Facts are read from their files, dimensions from their Parquet exports (retail.duckdb is
+    attached read-only only for a missing export), so a reader never writes, never takes
+    retail.duckdb's lock for long and never fails because another process writes. ``tables``
+    limits the views to the ones needed; ``ordered=False`` allows DuckDB to drop row order and
+    ``threads`` sets DuckDB's threads (see ``duckdb_access.settings``). A missing store is a
+    :class:`DataStateError` and nothing is written.
     """
     layout = DataLayout.of(data_dir)
-    path = layout.duckdb_path
-    if not path.exists():
-        if not create:
-            raise DataStateError(f"no data in {layout.root}; run `retail-datagen generate` first")
-        layout.root.mkdir(parents=True, exist_ok=True)
+    if not layout.duckdb_path.exists():
+        raise _no_data(layout)
+    selected = [resolve_table(t) for t in tables] if tables is not None else list(TABLES.values())
+    con = _reader_connection(layout.root, ordered, threads)
     try:
-        con = duckdb.connect(str(path))
-    except duckdb.IOException as exc:
-        message = str(exc).splitlines()[0]
-        if "lock" in message.lower():
-            raise DataStateError(
-                f"{path} is in use by another process; stop it and try again"
-            ) from None
-        raise DataStateError(f"cannot open {path}: {message}") from None
-    try:
-        _refresh_views(con, layout)
+        _create_read_views(con, layout, selected)
     except BaseException:
         con.close()
         raise
@@ -239,60 +332,61 @@ def connect(data_dir: str | Path, *, create: bool = False) -> duckdb.DuckDBPyCon
 
 @contextmanager
 def open_store(
-    data_dir: str | Path, *, create: bool = False
+    data_dir: str | Path,
+    *,
+    tables: Iterable[str] | None = None,
+    ordered: bool = True,
+    threads: int | None = None,
 ) -> Iterator[duckdb.DuckDBPyConnection]:
     """``connect`` as a context manager that always closes the connection."""
-    con = connect(data_dir, create=create)
+    con = connect(data_dir, tables=tables, ordered=ordered, threads=threads)
     try:
         yield con
     finally:
         con.close()
 
 
-def refresh_fact_views(data_dir: str | Path) -> None:
-    """Point every fact view at its current files (or a typed empty select); creates the store."""
-    with open_store(data_dir, create=True):
-        pass
+def _file_vanished(exc: BaseException) -> bool:
+    """A fact file listed by discovery was replaced or removed by a writer meanwhile."""
+    return isinstance(exc, duckdb.IOException) and not is_lock_error(exc)
+
+
+def read_store(
+    data_dir: str | Path,
+    query: Callable[[duckdb.DuckDBPyConnection], T],
+    *,
+    tables: Iterable[str] | None = None,
+) -> T:
+    """``query`` on a fresh read connection, run again (with files discovered again) when a
+    writer removed a file between discovery and reading."""
+    names = list(tables) if tables is not None else None
+
+    def attempt() -> T:
+        with open_store(data_dir, tables=names) as con:
+            return query(con)
+
+    return retry_on(attempt, _file_vanished, seconds=2.0)
+
+
+def refresh_fact_views(data_dir: str | Path) -> bool:
+    """Bring retail.duckdb's persisted fact views and the dimension exports up to date (see
+    :func:`retail_datagen.storage.store_writer.sync_store`); False when another process holds
+    the store (a one-line warning says the views are refreshed on the next run)."""
+    from retail_datagen.storage.store_writer import sync_store
+
+    return sync_store(data_dir)
 
 
 # ---------------------------------------------------------------- dimensions
-def replace_dimensions(con: duckdb.DuckDBPyConnection, tables: Mapping[str, pa.Table]) -> None:
-    """Replace the given dimension tables in ONE transaction (all or nothing).
-
-    Each table is dropped and recreated from the registry DDL, then filled from Arrow; DuckDB's
-    transactional DDL means a failure (e.g. a duplicate primary key) leaves the old tables.
-    """
-    views = {name: f"__incoming_{name}" for name in tables}
-    for name, data in tables.items():  # registered outside the transaction: an aborted
-        con.register(views[name], data)  # transaction refuses even an unregister
-    try:
-        con.execute("BEGIN TRANSACTION")
-        try:
-            for name in tables:
-                spec = TABLES[name]
-                columns = ", ".join(ident(c) for c in spec.column_names)
-                _drop(con, name)
-                con.execute(spec.duckdb_ddl())
-                con.execute(
-                    f"INSERT INTO {ident(name)} ({columns}) "
-                    f"SELECT {columns} FROM {ident(views[name])}"
-                )
-            con.execute("COMMIT")
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
-    finally:
-        for view in views.values():
-            con.unregister(view)
-
-
 def has_dimensions(data_dir: str | Path) -> bool:
     """True when the store exists and holds every dimension table."""
     layout = DataLayout.of(data_dir)
     if not layout.duckdb_path.exists():
         return False
-    with open_store(layout.root) as con:
-        return all(table_exists(con, t.name) for t in DIMENSIONS)
+    names = [t.name for t in DIMENSIONS]
+    return read_store(
+        layout.root, lambda con: all(table_exists(con, n) for n in names), tables=names
+    )
 
 
 def load_dimensions(data_dir: str | Path) -> dict[str, pa.Table]:
@@ -303,15 +397,18 @@ def load_dimensions(data_dir: str | Path) -> dict[str, pa.Table]:
     )
     if not layout.duckdb_path.exists():
         raise missing
-    out: dict[str, pa.Table] = {}
-    with open_store(layout.root) as con:
+
+    def load(con: duckdb.DuckDBPyConnection) -> dict[str, pa.Table]:
         if not all(table_exists(con, t.name) for t in DIMENSIONS):
             raise missing
+        out: dict[str, pa.Table] = {}
         for table in DIMENSIONS:
             columns = ", ".join(ident(c) for c in table.column_names)
             data = con.sql(f"SELECT {columns} FROM {ident(table.name)}").to_arrow_table()
             out[table.name] = normalise(table, data)
-    return out
+        return out
+
+    return read_store(layout.root, load, tables=[t.name for t in DIMENSIONS])
 
 
 # ---------------------------------------------------------------- queries
@@ -331,7 +428,8 @@ def _count(con: duckdb.DuckDBPyConnection, name: str) -> int | None:
 
 def list_tables(data_dir: str | Path) -> list[TableInfo]:
     """Every registry table with its kind and row count (None when absent), registry order."""
-    with open_store(data_dir) as con:
+
+    def count_all(con: duckdb.DuckDBPyConnection) -> list[TableInfo]:
         return [
             TableInfo(
                 name=t.name,
@@ -342,6 +440,8 @@ def list_tables(data_dir: str | Path) -> list[TableInfo]:
             for t in (*DIMENSIONS, *FACTS)
         ]
 
+    return read_store(data_dir, count_all)
+
 
 def preview(data_dir: str | Path, table: str, limit: int = 100, offset: int = 0) -> pa.Table:
     """Up to ``limit`` (≤ 1000) rows of a table from ``offset``, in storage order, as Arrow."""
@@ -350,14 +450,16 @@ def preview(data_dir: str | Path, table: str, limit: int = 100, offset: int = 0)
         raise UserError(f"limit = {limit}: must be between 1 and {MAX_PREVIEW_ROWS}")
     if offset < 0:
         raise UserError(f"offset = {offset}: must not be negative")
-    with open_store(data_dir) as con:
+
+    def page(con: duckdb.DuckDBPyConnection) -> pa.Table:
         if not table_exists(con, spec.name):
             return spec.arrow_schema.empty_table()
         columns = ", ".join(ident(c) for c in spec.column_names)
-        data = con.sql(
+        return con.sql(
             f"SELECT {columns} FROM {ident(spec.name)} LIMIT {int(limit)} OFFSET {int(offset)}"
         ).to_arrow_table()
-    return normalise(spec, data)
+
+    return normalise(spec, read_store(data_dir, page, tables=[spec.name]))
 
 
 def fact_date_range(data_dir: str | Path, table: str) -> tuple[datetime, datetime] | None:
@@ -366,8 +468,11 @@ def fact_date_range(data_dir: str | Path, table: str) -> tuple[datetime, datetim
     if not spec.is_fact or spec.time_column is None:
         raise UserError(f"{spec.name} is not a fact table; only facts have a date range")
     column = ident(spec.time_column)
-    with open_store(data_dir) as con:
-        row = fetch_one(con, f"SELECT min({column}), max({column}) FROM {ident(spec.name)}")
+    row = read_store(
+        data_dir,
+        lambda con: fetch_one(con, f"SELECT min({column}), max({column}) FROM {ident(spec.name)}"),
+        tables=[spec.name],
+    )
     if row is None or row[0] is None:
         return None
     return row[0], row[1]

@@ -169,7 +169,8 @@ def export_data(
     same_place = target.export_dir == layout.export_dir
     selected = [resolve_table(t) for t in tables] if tables else [*DIMENSIONS, *FACTS]
     written: list[Path] = []
-    with open_store(layout.root) as con:
+    # one thread: an ordered copy then streams one row group at a time in bounded memory
+    with open_store(layout.root, tables=[t.name for t in selected], threads=1) as con:
         for table in selected:
             if table.is_fact:
                 source = stored_fact_files(layout, table.name)

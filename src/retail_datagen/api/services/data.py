@@ -4,13 +4,11 @@ the CLI uses (``storage``, ``validation``, ``generators.generation_state``)."""
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
 from datetime import date, datetime
 from datetime import time as dtime
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import duckdb
 
@@ -27,8 +25,8 @@ from retail_datagen.storage.duckdb_store import (
     fact_date_range,
     has_dimensions,
     list_tables,
-    open_store,
     preview,
+    read_store,
     table_exists,
 )
 from retail_datagen.storage.export import ExportFormat, export_data
@@ -49,7 +47,6 @@ __all__ = [
     "validate_work",
 ]
 
-T = TypeVar("T")
 DAILY_SALES_DAYS = 120
 
 
@@ -64,20 +61,6 @@ def json_value(value: Any) -> Any:
     return value
 
 
-def _retrying(fn: Callable[[], T], attempts: int = 5) -> T:
-    """Run a store read again when a concurrent view refresh (same process) got in its way."""
-    for attempt in range(attempts):
-        try:
-            return fn()
-        except (duckdb.TransactionException, duckdb.CatalogException):
-            if attempt == attempts - 1:
-                raise DataStateError(
-                    "the store is being rewritten by a running task; try again in a moment"
-                ) from None
-            time.sleep(0.05 * (attempt + 1))
-    raise AssertionError("unreachable")
-
-
 def _has_store(root: Path) -> bool:
     return DataLayout.of(root).duckdb_path.exists()
 
@@ -90,7 +73,7 @@ def tables(root: Path) -> list[TableInfo]:
             TableInfo(t.name, "fact" if t.is_fact else "dimension", None, t.doc)
             for t in (*DIMENSIONS, *FACTS)
         ]
-    return _retrying(lambda: list_tables(root))
+    return list_tables(root)
 
 
 def table_preview(root: Path, name: str, limit: int, offset: int) -> dict[str, Any]:
@@ -104,7 +87,7 @@ def table_preview(root: Path, name: str, limit: int, offset: int) -> dict[str, A
             "limit": limit,
             "offset": offset,
         }
-    data = _retrying(lambda: preview(root, spec.name, limit=limit, offset=offset))
+    data = preview(root, spec.name, limit=limit, offset=offset)
     rows = [[json_value(v) for v in row.values()] for row in data.to_pylist()]
     return {"table": spec.name, "columns": columns, "rows": rows, "limit": limit, "offset": offset}
 
@@ -113,7 +96,7 @@ def date_range(root: Path, name: str) -> tuple[datetime, datetime] | None:
     spec = checked_table(name)
     if not _has_store(root):
         return None
-    return _retrying(lambda: fact_date_range(root, spec.name))
+    return fact_date_range(root, spec.name)
 
 
 def generation_state(root: Path) -> dict[str, Any]:
@@ -121,32 +104,31 @@ def generation_state(root: Path) -> dict[str, Any]:
     return {
         "data_dir": str(root),
         "has_store": _has_store(root),
-        "has_dimensions": _has_store(root) and _retrying(lambda: has_dimensions(root)),
+        "has_dimensions": _has_store(root) and has_dimensions(root),
         "state": state.model_dump(mode="json"),
     }
 
 
 # ---------------------------------------------------------------- dashboard
-def _dashboard_queries(root: Path) -> dict[str, Any]:
-    with open_store(root) as con:
-        daily: list[tuple[Any, ...]] = []
-        hourly: dict[int, int] = {}
-        if table_exists(con, "fact_receipts"):
-            daily = con.execute(
-                f"SELECT day, sales, receipts FROM ("
-                f"SELECT CAST({ident('EventTS')} AS DATE) AS day, sum({ident('Total')}) AS sales,"
-                f" count(*) AS receipts FROM {ident('fact_receipts')}"
-                f" WHERE {ident('ReceiptType')} = 'SALE' GROUP BY 1 ORDER BY 1 DESC LIMIT ?"
-                f") ORDER BY day",
-                [DAILY_SALES_DAYS],
+def _dashboard_queries(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
+    daily: list[tuple[Any, ...]] = []
+    hourly: dict[int, int] = {}
+    if table_exists(con, "fact_receipts"):
+        daily = con.execute(
+            f"SELECT day, sales, receipts FROM ("
+            f"SELECT CAST({ident('EventTS')} AS DATE) AS day, sum({ident('Total')}) AS sales,"
+            f" count(*) AS receipts FROM {ident('fact_receipts')}"
+            f" WHERE {ident('ReceiptType')} = 'SALE' GROUP BY 1 ORDER BY 1 DESC LIMIT ?"
+            f") ORDER BY day",
+            [DAILY_SALES_DAYS],
+        ).fetchall()
+    if table_exists(con, "fact_foot_traffic"):
+        hourly = dict(
+            con.execute(
+                f"SELECT hour({ident('EventTS')}) AS h, sum({ident('Count')}) "
+                f"FROM {ident('fact_foot_traffic')} GROUP BY 1"
             ).fetchall()
-        if table_exists(con, "fact_foot_traffic"):
-            hourly = dict(
-                con.execute(
-                    f"SELECT hour({ident('EventTS')}) AS h, sum({ident('Count')}) "
-                    f"FROM {ident('fact_foot_traffic')} GROUP BY 1"
-                ).fetchall()
-            )
+        )
     return {
         "daily_sales": [
             {"date": d.isoformat(), "sales": float(s or 0), "receipts": int(n)} for d, s, n in daily
@@ -164,7 +146,9 @@ def dashboard(root: Path, recent_events: list[dict[str, Any]]) -> dict[str, Any]
         "traffic_by_hour": [{"hour": h, "visitors": 0} for h in range(24)],
     }
     if _has_store(root):
-        figures = _retrying(lambda: _dashboard_queries(root))
+        figures = read_store(
+            root, _dashboard_queries, tables=["fact_receipts", "fact_foot_traffic"]
+        )
     return {
         "counts": [{"name": t.name, "kind": t.kind, "rows": t.rows} for t in infos],
         **figures,
@@ -217,7 +201,7 @@ def validate_data(root: Path) -> dict[str, Any]:
 
     if not _has_store(root):
         raise DataStateError(f"no data in {root}; generate data first")
-    return _retrying(lambda: validate(root).to_dict())
+    return validate(root).to_dict()
 
 
 def validate_work(root: Path) -> Work:
