@@ -9,7 +9,6 @@ is built from them.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -23,7 +22,7 @@ import pyarrow as pa
 from retail_datagen.errors import DataStateError, UserError
 from retail_datagen.generators.generation_state import GenerationStateManager
 from retail_datagen.schema import DIMENSIONS, FACTS, TABLES, Table, normalise
-from retail_datagen.storage.layout import DataLayout
+from retail_datagen.storage.layout import DataLayout, parse_fact_file
 from retail_datagen.storage.sql import fetch_one, fetch_scalar, ident, literal
 
 __all__ = [
@@ -32,6 +31,7 @@ __all__ = [
     "SourceKind",
     "TableInfo",
     "connect",
+    "discover_fact_files",
     "fact_date_range",
     "fact_files",
     "has_dimensions",
@@ -50,8 +50,6 @@ __all__ = [
 
 MAX_PREVIEW_ROWS = 1000
 SourceKind = Literal["parquet", "csv", "csv_daily"]
-_MONTH_RE = r"\d{4}-\d{2}"
-_DAY_DIR_RE = re.compile(r"dt=\d{4}-\d{2}-\d{2}")
 
 
 # ---------------------------------------------------------------- names and SQL text
@@ -90,24 +88,23 @@ class FactFiles:
 
 
 def _discover(layout: DataLayout, table: str) -> dict[SourceKind, tuple[Path, ...]]:
+    """Every fact file of ``table`` by storage form, in chronological (= name) order."""
     folder = layout.table_dir(table)
-    found: dict[SourceKind, tuple[Path, ...]] = {"parquet": (), "csv": (), "csv_daily": ()}
+    found: dict[SourceKind, list[Path]] = {"parquet": [], "csv": [], "csv_daily": []}
     if not folder.is_dir():
-        return found
-    monthly: tuple[SourceKind, ...] = ("parquet", "csv")
-    for kind in monthly:  # the kind is also the file extension
-        pattern = re.compile(rf"{re.escape(table)}_{_MONTH_RE}\.{kind}")
-        found[kind] = tuple(
-            sorted(p for p in folder.iterdir() if p.is_file() and pattern.fullmatch(p.name))
-        )
-    found["csv_daily"] = tuple(
-        sorted(
-            d / f"{table}.csv"
-            for d in folder.iterdir()
-            if d.is_dir() and _DAY_DIR_RE.fullmatch(d.name) and (d / f"{table}.csv").is_file()
-        )
-    )
-    return found
+        return {kind: () for kind in found}
+    candidates = [p for p in folder.iterdir() if p.is_file()]
+    candidates += [d / f"{table}.csv" for d in folder.iterdir() if d.is_dir()]
+    for path in candidates:
+        name = parse_fact_file(table, path)
+        if name is not None and path.is_file():
+            found[name.kind].append(path)
+    return {kind: tuple(sorted(paths)) for kind, paths in found.items()}
+
+
+def discover_fact_files(layout: DataLayout, table: str) -> dict[SourceKind, tuple[Path, ...]]:
+    """Every fact file of ``table`` by storage form, for checks and repairs outside this module."""
+    return _discover(layout, table)
 
 
 def _preferred_kinds(layout: DataLayout) -> tuple[SourceKind, ...]:
