@@ -22,6 +22,7 @@ import pyarrow as pa
 from retail_datagen.config.models import RetailConfig
 from retail_datagen.engine.partitions import NETWORK, RegionCarry, Unit, UnitResult, run_unit
 from retail_datagen.generators.facts.context import FactContext, build_context
+from retail_datagen.storage.atomic import pid_alive
 
 __all__ = ["SPOOL_PREFIX", "Cancelled", "LocalEngine", "remove_dead_spools"]
 
@@ -76,16 +77,6 @@ def _unspool(result: UnitResult) -> UnitResult:
 SPOOL_PREFIX = "retail-datagen-spool-"
 
 
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # someone else's live process
-        return True
-    return True
-
-
 def remove_dead_spools(base: str) -> list[str]:
     """Remove spool folders left by killed runs: ours (by name) whose owning process is gone."""
     removed: list[str] = []
@@ -95,7 +86,7 @@ def remove_dead_spools(base: str) -> list[str]:
         return removed
     for name in entries:
         owner = name.removeprefix(SPOOL_PREFIX).split("-", 1)[0]
-        if not name.startswith(SPOOL_PREFIX) or not owner.isdigit() or _pid_alive(int(owner)):
+        if not name.startswith(SPOOL_PREFIX) or not owner.isdigit() or pid_alive(int(owner)):
             continue
         path = os.path.join(base, name)
         if os.path.isdir(path) and not os.path.islink(path):

@@ -8,7 +8,6 @@ damaged ``retail.duckdb``. Nothing here writes to the folder.
 
 from __future__ import annotations
 
-import os
 import re
 from collections import defaultdict
 from dataclasses import dataclass
@@ -22,7 +21,7 @@ import pyarrow.parquet as pq
 from retail_datagen.errors import DataStateError
 from retail_datagen.generators.generation_state import GenerationState, GenerationStateManager
 from retail_datagen.schema import DIMENSIONS, FACTS, TABLES
-from retail_datagen.storage.atomic import TEMP_MARKER
+from retail_datagen.storage.atomic import TEMP_MARKER, pid_alive
 from retail_datagen.storage.compact import interrupted_compactions
 from retail_datagen.storage.duckdb_store import discover_fact_files, reader_sql
 from retail_datagen.storage.fact_writer import uncommitted_files
@@ -65,20 +64,10 @@ class Problem:
         return self.area in ("interrupted run", "store", "state file")
 
 
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def _is_in_progress(path: Path) -> bool:
     """A temporary file of a process that is still running (a generation in progress)."""
     match = _TEMP_PID.search(path.name)
-    return match is not None and _pid_alive(int(match.group(1)))
+    return match is not None and pid_alive(int(match.group(1)))
 
 
 def writers_in_progress(layout: DataLayout) -> list[int]:
@@ -87,7 +76,7 @@ def writers_in_progress(layout: DataLayout) -> list[int]:
     if layout.export_dir.is_dir():
         for path in layout.export_dir.rglob(f"*{TEMP_MARKER}*"):
             match = _TEMP_PID.search(path.name)
-            if match is not None and _pid_alive(int(match.group(1))):
+            if match is not None and pid_alive(int(match.group(1))):
                 pids.add(int(match.group(1)))
     return sorted(pids)
 
@@ -329,7 +318,7 @@ def _month_files(
     start, end = state.historical_start_date, state.last_generated_timestamp
     if start is None or end is None:
         return []
-    kind = state_kind(state)
+    kind = stored_kind(found) or state_kind(state)  # a wrong format is reported on its own
     expected = _months(start.date(), end.date())
     present = {table: set(_by_month(table, files[kind])) for table, files in found.items()}
     union = set().union(*present.values())
