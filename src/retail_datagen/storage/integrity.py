@@ -220,8 +220,8 @@ def store_problem(layout: DataLayout) -> Problem | None:
             con.close()
     except duckdb.Error as exc:
         first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-        if "lock" in first.lower():
-            return None
+        if "lock" in first.lower() or "different configuration" in first.lower():
+            return None  # in use by a writer (or by this process): not damaged
         return Problem(
             "store",
             f"{path.name} is damaged ({first[:120]}): run {REPAIR} to rebuild it from "

@@ -1,0 +1,100 @@
+"""Benchmark: appending days to a month that already has many costs what the new days cost.
+
+Usage: python bench/append.py [--config FILE] [--workers 2] [--repeat 3]
+
+Two continuation runs of 2 days each, on the same weekdays (Friday and Saturday) so they make
+about the same rows:
+
+- into an empty month: history 2024-02-28 → 02-29, then append 2024-03-01 → 03-02;
+- into a month with 18 days: history 2024-04-01 → 04-18, then append 2024-04-19 → 04-20.
+
+Each append runs ``--repeat`` times on a fresh copy of its history; the median time is used.
+Prints both medians, the ratio (target ≤ 1.3) and the ratio per row written.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import shutil
+import statistics
+import tempfile
+import time
+from datetime import date
+from pathlib import Path
+
+from retail_datagen.config.models import RetailConfig
+from retail_datagen.generators.fact_generator import FactDataGenerator
+from retail_datagen.generators.master_generator import MasterDataGenerator
+
+CASES = {
+    "empty month": ((date(2024, 2, 28), date(2024, 2, 29)), date(2024, 3, 2)),
+    "month with 18 days": ((date(2024, 4, 1), date(2024, 4, 18)), date(2024, 4, 20)),
+}
+
+
+def _config(path: str | None, root: Path) -> RetailConfig:
+    cfg = RetailConfig.from_file(path) if path else RetailConfig.model_validate({})
+    return cfg.with_data_dir(root)
+
+
+def _append(
+    config_path: str | None, history: Path, scratch: Path, end: date, workers: int
+) -> tuple[float, int]:
+    if scratch.exists():
+        shutil.rmtree(scratch)
+    shutil.copytree(history, scratch)
+    generator = FactDataGenerator(_config(config_path, scratch), workers=workers)
+    began = time.perf_counter()
+    result = generator.generate_historical_data(None, end)
+    return time.perf_counter() - began, result.total_rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--config", help="configuration JSON (default: built-in defaults)")
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory(prefix="bench-append-") as tmp:
+        base = Path(tmp)
+        dims = base / "dims"
+        MasterDataGenerator(_config(args.config, dims)).generate_all_master_data()
+        results: dict[str, dict[str, float]] = {}
+        for name, ((first, last), end) in CASES.items():
+            history = base / name.replace(" ", "_")
+            shutil.copytree(dims, history)
+            FactDataGenerator(
+                _config(args.config, history), workers=args.workers
+            ).generate_historical_data(first, last)
+            runs = [
+                _append(args.config, history, base / "scratch", end, args.workers)
+                for _ in range(args.repeat)
+            ]
+            seconds = statistics.median(s for s, _ in runs)
+            rows = runs[0][1]
+            results[name] = {"seconds": round(seconds, 2), "rows": rows}
+            print(f"{name:>20}: {seconds:6.2f} s median of {args.repeat}, {rows:,} rows appended")
+        empty, full = results["empty month"], results["month with 18 days"]
+        ratio = full["seconds"] / empty["seconds"]
+        per_row = (full["seconds"] / full["rows"]) / (empty["seconds"] / empty["rows"])
+        print(f"ratio (18-day month / empty month): {ratio:.2f} (target <= 1.3)")
+        print(f"ratio per row written:              {per_row:.2f}")
+        print(
+            json.dumps(
+                {
+                    "machine": f"{platform.processor() or platform.machine()}, "
+                    f"{platform.python_version()}",
+                    "workers": args.workers,
+                    "results": results,
+                    "ratio": round(ratio, 3),
+                    "ratio_per_row": round(per_row, 3),
+                }
+            )
+        )
+
+
+if __name__ == "__main__":
+    main()
