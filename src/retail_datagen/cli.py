@@ -499,7 +499,7 @@ def status(
 ) -> None:
     """Show the generation state, the row count of every table and any problem of the folder.
 
-    A damaged or incomplete folder is reported one line per problem, each with its fix.
+    Each problem of a damaged or incomplete folder is one line on stderr, with its fix.
     """
     from retail_datagen.storage.duckdb_store import list_tables
     from retail_datagen.storage.integrity import inspect

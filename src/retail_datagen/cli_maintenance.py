@@ -39,8 +39,9 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Merge each month's part files into one file per table (same rows, same order).
 
-        Runs that continue a month add a part file instead of rewriting the month; compact
-        merges them atomically. Run it while no generation or stream writes the folder.
+        Runs that continue a month add part files; compact merges them atomically.
+
+        Run it while no generation or stream writes the folder.
         """
         from retail_datagen.errors import UserError
         from retail_datagen.storage.compact import compact as compact_months
@@ -62,9 +63,11 @@ def register(app: typer.Typer) -> None:
     def repair(config: ConfigOption = None, data_dir: DataDirOption = None) -> None:
         """Repair a damaged data folder without losing committed data.
 
-        Rebuilds generation_state.json from the fact files, retail.duckdb from the dimension
-        exports, missing dimension exports from retail.duckdb, and removes the leftovers of an
-        interrupted run. Missing fact files cannot be rebuilt (restore them from a backup).
+        Rebuilds generation_state.json from the fact files and the carried engine state.
+
+        Rebuilds retail.duckdb from the dimension exports, and those from retail.duckdb.
+
+        Removes the leftovers of an interrupted run. Lost fact files need a backup.
         """
         from retail_datagen.engine.repair import repair as repair_folder
 
