@@ -23,7 +23,12 @@ from retail_datagen.generators.generation_state import GenerationState, Generati
 from retail_datagen.schema import DIMENSIONS, FACTS, TABLES
 from retail_datagen.storage.atomic import TEMP_MARKER, pid_alive
 from retail_datagen.storage.compact import interrupted_compactions
-from retail_datagen.storage.duckdb_store import discover_fact_files, reader_sql
+from retail_datagen.storage.duckdb_store import (
+    discover_fact_files,
+    open_store,
+    reader_sql,
+    table_exists,
+)
 from retail_datagen.storage.fact_writer import uncommitted_files
 from retail_datagen.storage.layout import DataLayout, FactKind, parse_fact_file
 from retail_datagen.storage.sql import ident
@@ -203,6 +208,23 @@ def _interrupted(layout: DataLayout, state: GenerationState) -> list[Problem]:
     ]
 
 
+def _probe_store(layout: DataLayout) -> tuple[str | None, bool]:
+    """(why the store cannot be opened, or None; whether it holds the dimensions).
+
+    Opens it the way every other reader of this process does (``duckdb_store.open_store``):
+    DuckDB refuses a second connection to one file with another configuration in one process.
+    """
+    try:
+        with open_store(layout.root) as con:
+            return None, any(table_exists(con, t.name) for t in DIMENSIONS)
+    except (DataStateError, duckdb.Error) as exc:
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        busy = ("lock", "in use by another process", "different configuration")
+        if any(word in first.lower() for word in busy):
+            return None, True  # in use by a writer: not damaged
+        return first, False
+
+
 def store_problem(layout: DataLayout) -> Problem | None:
     """A missing or unreadable ``retail.duckdb`` (a store in use by a writer is fine)."""
     path = layout.duckdb_path
@@ -212,40 +234,18 @@ def store_problem(layout: DataLayout) -> Problem | None:
                 "store", f"{path.name} is missing: run {REPAIR} to rebuild it from the exports"
             )
         return None
-    try:
-        con = duckdb.connect(str(path), read_only=True)
-        try:
-            con.execute("SELECT count(*) FROM information_schema.tables").fetchall()
-        finally:
-            con.close()
-    except duckdb.Error as exc:
-        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-        if "lock" in first.lower() or "different configuration" in first.lower():
-            return None  # in use by a writer (or by this process): not damaged
-        return Problem(
-            "store",
-            f"{path.name} is damaged ({first[:120]}): run {REPAIR} to rebuild it from "
-            "export/dim_*/dim_*.parquet",
-        )
-    return None
+    damage, _ = _probe_store(layout)
+    if damage is None:
+        return None
+    return Problem(
+        "store",
+        f"{path.name} is damaged ({damage[:120]}): run {REPAIR} to rebuild it from "
+        "export/dim_*/dim_*.parquet",
+    )
 
 
 def _store_has_dimensions(layout: DataLayout) -> bool:
-    if not layout.duckdb_path.exists():
-        return False
-    try:
-        con = duckdb.connect(str(layout.duckdb_path), read_only=True)
-    except duckdb.Error:
-        return False
-    try:
-        names = {
-            str(r[0]) for r in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()
-        }
-    except duckdb.Error:
-        return False
-    finally:
-        con.close()
-    return any(t.name in names for t in DIMENSIONS)
+    return layout.duckdb_path.exists() and _probe_store(layout)[1]
 
 
 def damaged_dimension_exports(layout: DataLayout) -> list[str]:
