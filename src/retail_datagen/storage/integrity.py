@@ -3,7 +3,7 @@
 Each problem names what is wrong and the command that fixes it: leftovers of an interrupted run
 (a rerun of ``generate`` removes them), a missing state file, missing or corrupt dimension
 exports, a month without files, a state whose output format disagrees with the files, and a
-damaged ``retail.duckdb``. Nothing here writes to the folder.
+damaged ``retail.duckdb``. Nothing here changes a file (the store is opened as any reader does).
 """
 
 from __future__ import annotations
