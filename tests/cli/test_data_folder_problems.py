@@ -209,3 +209,15 @@ def test_every_writing_command_says_no_space_left_on_a_full_disk(
     filler.unlink()
     code, _, err = cli("generate", "-d", str(data), "--end", "2024-02-04", "--workers", "1")
     assert code == 0, err
+
+
+def test_generate_refuses_fact_files_without_a_state_and_deletes_nothing(data: Path) -> None:
+    (data / "generation_state.json").unlink()
+    files = sorted((p, p.stat().st_mtime_ns) for p in (data / "export").rglob("*") if p.is_file())
+    code, _, err = cli("generate", "-d", str(data), "--end", "2024-02-04", "--workers", "1")
+    errors = [line for line in err.splitlines() if line.startswith("error:")]
+    assert code == 2 and len(errors) == 1, err
+    assert "found fact files through 2024-02-02" in errors[0]
+    assert "retail-datagen repair" in errors[0]
+    after = sorted((p, p.stat().st_mtime_ns) for p in (data / "export").rglob("*") if p.is_file())
+    assert after == files
