@@ -7,6 +7,7 @@ Each command is a thin shell over a library call (see README "CLI reference"). E
 
 from __future__ import annotations
 
+import errno
 import functools
 import json
 import logging
@@ -16,7 +17,7 @@ from collections.abc import Callable
 from datetime import date, datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any, NoReturn, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn, ParamSpec, TypeVar
 
 import typer
 from rich.console import Console
@@ -30,6 +31,10 @@ from retail_datagen.config.secrets import install_redaction, redact
 from retail_datagen.errors import UserError
 from retail_datagen.generators.estimate import CONFIRM_LIMITS, GenerationEstimate, estimate_run
 from retail_datagen.generators.fact_generator import plan_window
+
+if TYPE_CHECKING:
+    from retail_datagen.generators.generation_state import GenerationState
+    from retail_datagen.storage.duckdb_store import TableInfo
 
 __all__ = ["app", "main"]
 
@@ -103,6 +108,24 @@ def _fail(message: str, code: int) -> NoReturn:
     raise typer.Exit(code)
 
 
+_DISK_FULL = (
+    "no space left on device; free some space (or use another --data-dir) and run the command "
+    "again: data already committed is intact"
+)
+
+
+def _is_disk_full(exc: BaseException | None) -> bool:
+    """ENOSPC anywhere in the exception chain (DuckDB and Arrow only keep the message)."""
+    seen = 0
+    while exc is not None and seen < 10:
+        if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
+            return True
+        if "no space left on device" in str(exc).lower():
+            return True
+        exc, seen = exc.__cause__ or exc.__context__, seen + 1
+    return False
+
+
 def _cli_errors(fn: Callable[P, R]) -> Callable[P, R]:
     """Turn exceptions of a command into one clear line and the documented exit codes."""
 
@@ -120,6 +143,8 @@ def _cli_errors(fn: Callable[P, R]) -> Callable[P, R]:
         except Exception as exc:
             if _DEBUG:
                 raise
+            if _is_disk_full(exc):
+                _fail(_DISK_FULL, EXIT_USER_ERROR)
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
             reason = f"{type(exc).__name__}: {first}" if first else type(exc).__name__
             _fail(f"unexpected {reason} (run with --debug for details)", EXIT_FAILED)
@@ -528,14 +553,18 @@ def status(
     data_dir: DataDirOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the status as JSON.")] = False,
 ) -> None:
-    """Show the generation state and the row count of every table."""
-    from retail_datagen.generators.generation_state import GenerationStateManager
+    """Show the generation state, the row count of every table and any problem of the folder.
+
+    Each problem of a damaged or incomplete folder is one line on stderr, with its fix.
+    """
     from retail_datagen.storage.duckdb_store import list_tables
+    from retail_datagen.storage.integrity import inspect
     from retail_datagen.storage.layout import DataLayout
 
     cfg = _load_config(config, data_dir)
     layout = DataLayout.of(cfg.paths.data)
-    if not layout.duckdb_path.exists():
+    problems = inspect(layout)
+    if not layout.duckdb_path.exists() and not problems:
         if as_json:
             typer.echo(json.dumps({"data_dir": str(layout.root), "exists": False}))
         else:
@@ -543,19 +572,41 @@ def status(
                 f"no data in {layout.root} yet; run `retail-datagen generate` to create it"
             )
         return
-    state = GenerationStateManager(layout.root).load()
-    tables = list_tables(layout.root)
+    state = _state_or_none(layout.root)
+    readable = layout.duckdb_path.exists() and not any(p.area == "store" for p in problems)
+    tables = list_tables(layout.root) if readable else []
     if as_json:
         data: dict[str, Any] = {
             "data_dir": str(layout.root),
             "exists": True,
-            "state": state.model_dump(mode="json"),
+            "state": None if state is None else state.model_dump(mode="json"),
             "tables": [{"name": t.name, "kind": t.kind, "rows": t.rows} for t in tables],
+            "problems": [{"area": p.area, "message": p.message} for p in problems],
         }
         typer.echo(json.dumps(data, indent=2))
         return
+    _print_status(layout.root, state, tables)
+    for problem in problems:
+        typer.echo(f"problem: {problem.message}", err=True)
+
+
+def _state_or_none(root: Path) -> GenerationState | None:
+    """The state, or None when the file is damaged (reported as a problem instead)."""
+    from retail_datagen.errors import DataStateError
+    from retail_datagen.generators.generation_state import GenerationStateManager
+
+    try:
+        return GenerationStateManager(root).load()
+    except DataStateError:
+        return None
+
+
+def _print_status(root: Path, state: GenerationState | None, tables: list[TableInfo]) -> None:
+    from retail_datagen.generators.generation_state import GenerationState
+
+    state = state or GenerationState()
     out = _stdout()
-    out.print(f"data folder: {layout.root}")
+    out.print(f"data folder: {root}")
     stored = (
         "daily CSV" if state.output_format == "csv" and state.csv_daily else state.output_format
     )
@@ -609,10 +660,11 @@ def clear(
 # ---------------------------------------------------------------- serve, stream
 # The web UI (`serve`) and live streaming (`stream`) commands live in their own modules, which
 # use the shared options and error handling above and register themselves on ``app``.
-from retail_datagen import cli_serve, cli_stream  # noqa: E402
+from retail_datagen import cli_maintenance, cli_serve, cli_stream  # noqa: E402
 
 cli_serve.register(app)
 cli_stream.register(app)
+cli_maintenance.register(app)
 
 
 def main() -> None:

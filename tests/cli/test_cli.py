@@ -22,7 +22,7 @@ from retail_datagen.storage.atomic import write_parquet_atomic
 from retail_datagen.storage.dimension_store import save_dimensions
 from retail_datagen.storage.layout import DataLayout
 
-COMMANDS = ["generate", "export", "validate", "status", "clear"]
+COMMANDS = ["generate", "export", "validate", "status", "clear", "compact", "repair"]
 FactFactory = Callable[..., pa.Table]
 
 # (case id, change to the small config or raw file text) — every one must be refused up front
@@ -86,7 +86,9 @@ def test_help_is_available_everywhere(runner: CliRunner, command: list[str]) -> 
 
 
 @pytest.mark.parametrize(("case", "change"), BAD_CONFIGS, ids=[c for c, _ in BAD_CONFIGS])
-@pytest.mark.parametrize("command", ["generate", "validate", "status", "export", "clear"])
+@pytest.mark.parametrize(
+    "command", ["generate", "validate", "status", "export", "clear", "compact", "repair"]
+)
 def test_bad_config_is_one_line_exit_2_and_writes_nothing(
     runner: CliRunner,
     tmp_path: Path,

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 SCRIPT = Path(sys.executable).parent / "retail-datagen"
-COMMANDS = ["generate", "export", "validate", "status", "clear"]
+COMMANDS = ["generate", "export", "validate", "status", "clear", "compact", "repair"]
 
 # every bad-configuration case of the issue, as (case id, change or raw file text)
 BAD_CONFIGS: list[tuple[str, Any]] = [

@@ -96,3 +96,25 @@ def test_export_without_a_store_is_a_data_state_error(data_dir: Path) -> None:
     with pytest.raises(DataStateError):
         export_data(data_dir, "csv")
     assert not data_dir.exists()
+
+
+def test_a_months_parts_export_as_one_file_in_time_order(
+    data_dir: Path, dims: dict[str, pa.Table], make_fact: FactFactory
+) -> None:
+    save_dimensions(data_dir, dims)
+    layout = DataLayout.of(data_dir)
+    first = make_fact("fact_store_ops", 3, start=datetime(2024, 1, 1, 8))
+    later = make_fact("fact_store_ops", 2, start=datetime(2024, 1, 15, 8), TraceId=["x", "y"])
+    write_parquet_atomic(
+        first, layout.fact_part_file("fact_store_ops", datetime(2024, 1, 1).date())
+    )
+    write_parquet_atomic(
+        later, layout.fact_part_file("fact_store_ops", datetime(2024, 1, 15).date())
+    )
+    assert layout.fact_part_file("fact_store_ops", datetime(2024, 1, 15).date()).name == (
+        "fact_store_ops_2024-01_15.parquet"
+    )
+    written = export_data(data_dir, "csv", tables=["fact_store_ops"])
+    assert written == [layout.fact_month_file("fact_store_ops", 2024, 1, "csv")]
+    rows = duckdb.sql(f"SELECT TraceId FROM read_csv('{written[0]}')").fetchall()
+    assert [r[0] for r in rows][-2:] == ["x", "y"] and len(rows) == 5

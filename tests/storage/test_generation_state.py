@@ -66,7 +66,7 @@ def test_reset_facts_forgets_runs_but_keeps_the_format(data_dir: Path) -> None:
 def test_damaged_state_file_is_a_one_line_error(data_dir: Path) -> None:
     data_dir.mkdir()
     (data_dir / "generation_state.json").write_text("{not json")
-    with pytest.raises(DataStateError, match="clear --yes") as err:
+    with pytest.raises(DataStateError, match="retail-datagen repair") as err:
         GenerationStateManager(data_dir).load()
     assert "\n" not in str(err.value)
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Callable
+from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -12,6 +13,7 @@ import pyarrow as pa
 import pytest
 
 from retail_datagen.errors import DataStateError
+from retail_datagen.generators.generation_state import GenerationStateManager
 from retail_datagen.schema import TABLES
 from retail_datagen.storage.atomic import write_parquet_atomic
 from retail_datagen.storage.dimension_store import save_dimensions
@@ -48,6 +50,12 @@ def _store(data_dir: Path, dims: dict[str, pa.Table], **facts: pa.Table) -> Path
     layout = DataLayout.of(data_dir)
     for name, table in facts.items():
         write_parquet_atomic(table, layout.fact_month_file(name, 2024, 1))
+    if facts:  # the state that a generation writes with its files
+        GenerationStateManager(data_dir).update(
+            has_fact_data=True,
+            historical_start_date=datetime(2024, 1, 1),
+            last_generated_timestamp=datetime(2024, 1, 31, 23, 59, 59),
+        )
     return data_dir
 
 

@@ -21,7 +21,7 @@ from retail_datagen.generators.facts.returns import PENDING_SCHEMA
 from retail_datagen.storage.atomic import write_parquet_atomic
 from retail_datagen.storage.layout import DataLayout
 
-__all__ = ["load_carry", "save_carry"]
+__all__ = ["carried_days", "load_carry", "save_carry"]
 
 _KINDS = ("onhand", "pending_returns")
 _KEEP = 2
@@ -79,6 +79,22 @@ def save_carry(layout: DataLayout, carry: dict[int, RegionCarry], through: date)
 
 def _file(layout: DataLayout, kind: str, through: date) -> Path:
     return layout.engine_state_dir / f"{kind}_{through.isoformat()}.parquet"
+
+
+def carried_days(layout: DataLayout) -> list[date]:
+    """The days whose carried state is complete (both files), oldest first."""
+    folder = layout.engine_state_dir
+    if not folder.is_dir():
+        return []
+    days: list[date] = []
+    for path in sorted(folder.glob("onhand_*.parquet")):
+        try:
+            day = date.fromisoformat(path.stem.removeprefix("onhand_"))
+        except ValueError:
+            continue
+        if _file(layout, "pending_returns", day).is_file():
+            days.append(day)
+    return days
 
 
 def load_carry(layout: DataLayout, through: date) -> dict[int, RegionCarry]:

@@ -19,11 +19,13 @@ from retail_datagen.engine.carry import load_carry, save_carry
 from retail_datagen.errors import DataStateError, UserError
 from retail_datagen.generators.facts.region_day import RegionCarry
 from retail_datagen.generators.generation_state import GenerationState, GenerationStateManager
+from retail_datagen.storage.compact import finish_interrupted_compactions
 from retail_datagen.storage.duckdb_store import load_dimensions
 from retail_datagen.storage.fact_writer import FactWriter, discard_uncommitted
+from retail_datagen.storage.integrity import orphaned_facts_message
 from retail_datagen.storage.layout import DataLayout
 
-__all__ = ["END_OF_DAY", "History", "HistoryAppender", "end_of"]
+__all__ = ["END_OF_DAY", "History", "HistoryAppender", "end_of", "remove_leftovers"]
 
 END_OF_DAY = timedelta(days=1, microseconds=-1)
 
@@ -31,6 +33,18 @@ END_OF_DAY = timedelta(days=1, microseconds=-1)
 def end_of(day: date) -> datetime:
     """The last microsecond of ``day`` (what ``last_generated_timestamp`` records)."""
     return datetime.combine(day, datetime.min.time()) + END_OF_DAY
+
+
+def remove_leftovers(layout: DataLayout, last_day: date | None) -> None:
+    """Repair what an interrupted run left: finish an interrupted compaction, then remove
+    temporary files and parts after ``last_day``. Fact files the state does not record are
+    refused (:class:`DataStateError`), never deleted."""
+    if last_day is None:
+        orphaned = orphaned_facts_message(layout, GenerationStateManager(layout.root).load())
+        if orphaned is not None:
+            raise DataStateError(orphaned)
+    finish_interrupted_compactions(layout)
+    discard_uncommitted(layout, last_day)
 
 
 @dataclass
@@ -114,10 +128,8 @@ class HistoryAppender:
         self.history = history
         self.mode = mode
         self.run_start = datetime.combine(run_first, datetime.min.time())
-        discard_uncommitted(history.layout, last)
-        self.writer = FactWriter(
-            history.layout, history.output_format, history.csv_daily, history.last_generated
-        )
+        remove_leftovers(history.layout, last)
+        self.writer = FactWriter(history.layout, history.output_format, history.csv_daily)
         self.carry: dict[int, RegionCarry] = history.carry()
         self.committed_through: date | None = last
         self._next = run_first
@@ -138,7 +150,6 @@ class HistoryAppender:
     def commit(self, through: date) -> None:
         """Make everything up to the end of ``through`` durable and visible."""
         self.writer.close_period()
-        self.writer.keep_through = end_of(through)  # a reopened period keeps what is committed
         save_carry(self.history.layout, self.carry, through)
         manager = self.history.manager
         if self.mode == "historical":

@@ -22,8 +22,9 @@ import pyarrow as pa
 from retail_datagen.config.models import RetailConfig
 from retail_datagen.engine.partitions import NETWORK, RegionCarry, Unit, UnitResult, run_unit
 from retail_datagen.generators.facts.context import FactContext, build_context
+from retail_datagen.storage.atomic import pid_alive
 
-__all__ = ["Cancelled", "LocalEngine"]
+__all__ = ["SPOOL_PREFIX", "Cancelled", "LocalEngine", "remove_dead_spools"]
 
 _WORKER_CTX: FactContext | None = None
 # Units computed ahead of the writer per worker: enough that workers never wait for a busy
@@ -73,10 +74,33 @@ def _unspool(result: UnitResult) -> UnitResult:
     return UnitResult(result.unit, tables, result.carry)
 
 
+SPOOL_PREFIX = "retail-datagen-spool-"
+
+
+def remove_dead_spools(base: str) -> list[str]:
+    """Remove spool folders left by killed runs: ours (by name) whose owning process is gone."""
+    removed: list[str] = []
+    try:
+        entries = os.listdir(base)
+    except OSError:
+        return removed
+    for name in entries:
+        owner = name.removeprefix(SPOOL_PREFIX).split("-", 1)[0]
+        if not name.startswith(SPOOL_PREFIX) or not owner.isdigit() or pid_alive(int(owner)):
+            continue
+        path = os.path.join(base, name)
+        if os.path.isdir(path) and not os.path.islink(path):
+            shutil.rmtree(path, ignore_errors=True)
+            removed.append(path)
+    return removed
+
+
 def _spool_dir() -> str:
+    """A fresh spool folder named after this process; dead runs' folders are removed first."""
     shm = "/dev/shm"
-    base = shm if os.path.isdir(shm) and os.access(shm, os.W_OK) else None
-    return tempfile.mkdtemp(prefix="retail-datagen-", dir=base)
+    base = shm if os.path.isdir(shm) and os.access(shm, os.W_OK) else tempfile.gettempdir()
+    remove_dead_spools(base)
+    return tempfile.mkdtemp(prefix=f"{SPOOL_PREFIX}{os.getpid()}-", dir=base)
 
 
 class LocalEngine:

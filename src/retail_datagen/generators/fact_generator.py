@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from retail_datagen.config.models import RetailConfig
-from retail_datagen.engine.history import History, end_of
+from retail_datagen.engine.history import History, end_of, remove_leftovers
 from retail_datagen.engine.local import Cancelled, LocalEngine
 from retail_datagen.engine.partitions import GENERATED_TABLES, UnitResult, canonical_units
 from retail_datagen.engine.progress import ProgressCallback, ProgressTracker
@@ -150,7 +150,8 @@ class FactDataGenerator:
         began = time.monotonic()
         history = History.open(str(self.layout.root), self.output_format, self.csv_daily)
         first, last = plan_days(self.config, history.last_generated, start, end, date.today())
-        if first > last:
+        if first > last:  # nothing to add, but what an interrupted run left is still repaired
+            remove_leftovers(self.layout, history.last_day)
             return GenerationResult(
                 {}, None, None, 0.0, message=f"facts are up to date through {last.isoformat()}"
             )

@@ -71,7 +71,7 @@ class GenerationStateManager:
             where = ".".join(str(p) for p in first["loc"]) or "file"
             raise DataStateError(
                 f"{path} is damaged ({where}: {first['msg']}); "
-                "run `retail-datagen clear --yes` to start over"
+                "run `retail-datagen repair` to rebuild it from the fact files"
             ) from None
 
     def save(self, state: GenerationState) -> None:

@@ -24,6 +24,7 @@ __all__ = [
     "atomic_write_text",
     "commit",
     "fsync_dir",
+    "pid_alive",
     "temp_path_for",
     "write_parquet_atomic",
 ]
@@ -37,6 +38,17 @@ def temp_path_for(final: Path) -> Path:
     Hidden (leading dot) so globs like ``fact_x_*.parquet`` never see a file in progress.
     """
     return final.parent / f".{final.name}{TEMP_MARKER}{os.getpid()}-{secrets.token_hex(4)}"
+
+
+def pid_alive(pid: int) -> bool:
+    """True when process ``pid`` exists (temporary names and spools carry their writer's pid)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's live process
+        return True
+    return True
 
 
 def _fsync_path(path: Path) -> None:

@@ -28,7 +28,7 @@ from retail_datagen.errors import DataStateError, UserError
 from retail_datagen.generators.generation_state import GenerationStateManager
 from retail_datagen.schema import DIMENSIONS, FACTS, TABLES, Table, normalise
 from retail_datagen.storage.duckdb_access import is_lock_error, retry_on, settings
-from retail_datagen.storage.layout import DataLayout
+from retail_datagen.storage.layout import DataLayout, parse_fact_file
 from retail_datagen.storage.sql import fetch_one, fetch_scalar, ident, literal
 
 __all__ = [
@@ -37,6 +37,7 @@ __all__ = [
     "SourceKind",
     "TableInfo",
     "connect",
+    "discover_fact_files",
     "fact_date_range",
     "fact_files",
     "has_dimensions",
@@ -49,14 +50,13 @@ __all__ = [
     "reader_sql",
     "refresh_fact_views",
     "resolve_table",
+    "store_tables",
     "stored_fact_files",
     "table_exists",
 ]
 
 MAX_PREVIEW_ROWS = 1000
 SourceKind = Literal["parquet", "csv", "csv_daily"]
-_MONTH_RE = r"\d{4}-\d{2}"
-_DAY_DIR_RE = re.compile(r"dt=\d{4}-\d{2}-\d{2}")
 T = TypeVar("T")
 
 
@@ -96,24 +96,23 @@ class FactFiles:
 
 
 def _discover(layout: DataLayout, table: str) -> dict[SourceKind, tuple[Path, ...]]:
+    """Every fact file of ``table`` by storage form, in chronological (= name) order."""
     folder = layout.table_dir(table)
-    found: dict[SourceKind, tuple[Path, ...]] = {"parquet": (), "csv": (), "csv_daily": ()}
+    found: dict[SourceKind, list[Path]] = {"parquet": [], "csv": [], "csv_daily": []}
     if not folder.is_dir():
-        return found
-    monthly: tuple[SourceKind, ...] = ("parquet", "csv")
-    for kind in monthly:  # the kind is also the file extension
-        pattern = re.compile(rf"{re.escape(table)}_{_MONTH_RE}\.{kind}")
-        found[kind] = tuple(
-            sorted(p for p in folder.iterdir() if p.is_file() and pattern.fullmatch(p.name))
-        )
-    found["csv_daily"] = tuple(
-        sorted(
-            d / f"{table}.csv"
-            for d in folder.iterdir()
-            if d.is_dir() and _DAY_DIR_RE.fullmatch(d.name) and (d / f"{table}.csv").is_file()
-        )
-    )
-    return found
+        return {kind: () for kind in found}
+    candidates = [p for p in folder.iterdir() if p.is_file()]
+    candidates += [d / f"{table}.csv" for d in folder.iterdir() if d.is_dir()]
+    for path in candidates:
+        name = parse_fact_file(table, path)
+        if name is not None and path.is_file():
+            found[name.kind].append(path)
+    return {kind: tuple(sorted(paths)) for kind, paths in found.items()}
+
+
+def discover_fact_files(layout: DataLayout, table: str) -> dict[SourceKind, tuple[Path, ...]]:
+    """Every fact file of ``table`` by storage form, for checks and repairs outside this module."""
+    return _discover(layout, table)
 
 
 def _preferred_kinds(layout: DataLayout) -> tuple[SourceKind, ...]:
@@ -225,12 +224,10 @@ def _dimension_view(con: duckdb.DuckDBPyConnection, layout: DataLayout, table: T
     return True
 
 
-def _copy_from_store(
-    con: duckdb.DuckDBPyConnection, layout: DataLayout, tables: list[Table]
-) -> None:
-    """Copy dimensions whose export is missing from retail.duckdb, attached read-only for as
-    short as possible (a writer waits for readers), waiting for a writer's lock if needed.
-    The alias is unique: attached databases are shared by every connection of a database."""
+@contextmanager
+def _attached(con: duckdb.DuckDBPyConnection, layout: DataLayout) -> Iterator[str]:
+    """retail.duckdb attached read-only to ``con`` under a unique alias (attached databases are
+    shared by every connection of a database), waiting for a writer's lock if needed."""
     path = layout.duckdb_path
     alias = f"__store_{secrets.token_hex(6)}"
     try:
@@ -238,27 +235,54 @@ def _copy_from_store(
             lambda: con.execute(f"ATTACH {literal(str(path))} AS {alias} (READ_ONLY)"),
             is_lock_error,
         )
-    except duckdb.IOException as exc:
+    except duckdb.Error as exc:
         raise (
             _busy(path, exc)
             if is_lock_error(exc)
             else DataStateError(f"cannot read {path}: {str(exc).splitlines()[0]}")
         ) from None
     try:
+        yield alias
+    finally:
+        con.execute(f"DETACH {alias}")
+
+
+def _store_table_names(con: duckdb.DuckDBPyConnection, alias: str) -> set[str]:
+    rows = con.execute(
+        "SELECT table_name FROM duckdb_tables() WHERE database_name = ? AND schema_name = 'main'",
+        [alias],
+    ).fetchall()
+    return {str(row[0]) for row in rows}
+
+
+def _copy_from_store(
+    con: duckdb.DuckDBPyConnection, layout: DataLayout, tables: list[Table]
+) -> None:
+    """Copy dimensions whose export is missing from retail.duckdb, attached read-only for as
+    short as possible (a writer waits for readers)."""
+    with _attached(con, layout) as alias:
+        present = _store_table_names(con, alias)
         for table in tables:
-            found = fetch_scalar(
-                con,
-                "SELECT count(*) FROM duckdb_tables() "
-                "WHERE database_name = ? AND schema_name = 'main' AND table_name = ?",
-                [alias, table.name],
-            )
-            if found:
+            if table.name in present:
                 con.execute(
                     f"CREATE TEMP TABLE {ident(table.name)} AS "
                     f"SELECT * FROM {alias}.main.{ident(table.name)}"
                 )
+
+
+def store_tables(data_dir: str | Path) -> set[str]:
+    """The tables retail.duckdb itself holds, read through a read-only attach: unlike a read
+    connection (which prefers the exports) this really opens the file, so it finds a damaged
+    store (:class:`DataStateError`)."""
+    layout = DataLayout.of(data_dir)
+    if not layout.duckdb_path.exists():
+        raise _no_data(layout)
+    con = duckdb.connect(":memory:", config=settings(layout.root))
+    try:
+        with _attached(con, layout) as alias:
+            return _store_table_names(con, alias)
     finally:
-        con.execute(f"DETACH {alias}")
+        con.close()
 
 
 def _create_read_views(

@@ -3,7 +3,7 @@
 Layout (under ``out_dir``, default ``<data>/export``)::
 
     dim_<name>/dim_<name>.<fmt>
-    fact_<name>/fact_<name>_YYYY-MM.<fmt>            monthly (Parquet or CSV)
+    fact_<name>/fact_<name>_YYYY-MM.<fmt>            monthly (Parquet or CSV), one file a month
     fact_<name>/dt=YYYY-MM-DD/fact_<name>.csv        Hive-style daily CSV (``csv_daily``)
 
 Parquet is the native fact form: exporting Parquet into the data folder itself only rewrites
@@ -32,13 +32,12 @@ from retail_datagen.storage.duckdb_store import (
     stored_fact_files,
     table_exists,
 )
-from retail_datagen.storage.layout import DataLayout
+from retail_datagen.storage.layout import DataLayout, parse_fact_file
 from retail_datagen.storage.sql import ident, literal
 
 __all__ = ["ExportFormat", "export_data"]
 
 ExportFormat = Literal["parquet", "csv"]
-_MONTH_IN_NAME = re.compile(r"_(\d{4})-(\d{2})\.(?:parquet|csv)$")
 _DAY_DIR = re.compile(r"dt=(\d{4})-(\d{2})-(\d{2})$")
 
 
@@ -74,16 +73,13 @@ def _export_dimension(
 
 
 def _month_units(source: FactFiles) -> dict[str, list[Path]]:
-    """Source files grouped by calendar month ``YYYY-MM``."""
+    """Source files (daily files, or a month's parts) grouped by calendar month ``YYYY-MM``."""
     units: dict[str, list[Path]] = defaultdict(list)
     for file in source.files:
-        if source.kind == "csv_daily":
-            match = _DAY_DIR.match(file.parent.name)
-        else:
-            match = _MONTH_IN_NAME.search(file.name)
-        if match is None:  # discovery only returns matching names
+        name = parse_fact_file(source.table, file)
+        if name is None:  # discovery only returns parsable names
             raise RuntimeError(f"unexpected fact file name {file}")
-        units[f"{match.group(1)}-{match.group(2)}"].append(file)
+        units[name.month].append(file)
     return dict(sorted(units.items()))
 
 

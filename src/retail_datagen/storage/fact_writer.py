@@ -2,28 +2,35 @@
 
 Rows arrive day by day; each table's file for the current period is written under a temporary
 name and renamed into place only when the period is complete, so a crash or a cancellation never
-leaves a half-written file under a final name. Continuing into a period that already has a file
-copies its rows (up to the last committed timestamp) and appends.
+leaves a half-written file under a final name. A run that continues a month adds a new part
+file named by its first day (see :meth:`DataLayout.fact_part_file`) and never rewrites the files
+already there, so the cost of a run grows with the days it adds; ``compact`` merges the parts.
+A part is committed whole: one whose first day is after the last committed day is a leftover.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from retail_datagen.schema import FACTS, get_table
-from retail_datagen.storage.atomic import TEMP_MARKER
-from retail_datagen.storage.layout import DataLayout
+from retail_datagen.storage.atomic import TEMP_MARKER, fsync_dir
+from retail_datagen.storage.layout import DataLayout, parse_fact_file
 
-__all__ = ["FactWriter", "discard_uncommitted"]
+__all__ = [
+    "PARQUET_COMPRESSION",
+    "FactWriter",
+    "discard_uncommitted",
+    "new_file_writer",
+    "uncommitted_files",
+]
 
 ROW_GROUP_ROWS = 1 << 20
 PARQUET_COMPRESSION = "snappy"
@@ -37,6 +44,20 @@ def _parquet_dictionary_columns(table: str) -> list[str]:
         for c in decl.columns
         if c.kind.value == "string" and not c.name.endswith(("Id", "ID"))
     ]
+
+
+def new_file_writer(table: str, path: Path, fmt: str) -> pq.ParquetWriter | pacsv.CSVWriter:
+    """A writer of ``table``'s rows in ``fmt`` at ``path`` with the project's file settings."""
+    schema = get_table(table).arrow_schema
+    if fmt == "parquet":
+        return pq.ParquetWriter(
+            path,
+            schema,
+            compression=PARQUET_COMPRESSION,
+            use_dictionary=_parquet_dictionary_columns(table),
+            write_statistics=["EventTS"],
+        )
+    return pacsv.CSVWriter(path, schema)
 
 
 @dataclass
@@ -61,78 +82,43 @@ class _OpenFile:
 class FactWriter:
     """Writes the fact tables of consecutive days into period files, atomically per file."""
 
-    def __init__(
-        self,
-        layout: DataLayout,
-        fmt: str = "parquet",
-        csv_daily: bool = False,
-        keep_through: datetime | None = None,
-    ) -> None:
+    def __init__(self, layout: DataLayout, fmt: str = "parquet", csv_daily: bool = False) -> None:
         if fmt not in ("parquet", "csv"):
             raise ValueError(f"unknown fact format {fmt!r}")
         self.layout = layout
         self.fmt = fmt
         self.daily = fmt == "csv" and csv_daily
-        self.keep_through = keep_through
         self.rows: dict[str, int] = {t.name: 0 for t in FACTS}
         self._period: str | None = None
+        self._first_day: date | None = None  # this run's first day in the current period
         self._open: dict[str, _OpenFile] = {}
         self.committed_files: list[Path] = []
 
     def period_of(self, day: date) -> str:
         return day.isoformat() if self.daily else f"{day.year:04d}-{day.month:02d}"
 
-    def _final_path(self, table: str, period: str) -> Path:
+    def _final_path(self, table: str) -> Path:
+        assert self._period is not None and self._first_day is not None
         if self.daily:
-            return self.layout.fact_day_file(table, period)
-        year, month = (int(x) for x in period.split("-"))
-        return self.layout.fact_month_file(table, year, month, self.fmt)
+            return self.layout.fact_day_file(table, self._period)
+        return self.layout.fact_part_file(table, self._first_day, self.fmt)
 
     def _open_file(self, table: str) -> _OpenFile:
-        assert self._period is not None
-        final = self._final_path(table, self._period)
+        final = self._final_path(table)
+        if final.exists():  # discard_uncommitted removed every later file before the run
+            raise RuntimeError(f"refusing to overwrite the committed fact file {final}")
         final.parent.mkdir(parents=True, exist_ok=True)
         temp = final.with_name(f".{final.name}{TEMP_MARKER}{os.getpid()}")
-        schema = get_table(table).arrow_schema
-        writer: pq.ParquetWriter | pacsv.CSVWriter
-        if self.fmt == "parquet":
-            writer = pq.ParquetWriter(
-                temp,
-                schema,
-                compression=PARQUET_COMPRESSION,
-                use_dictionary=_parquet_dictionary_columns(table),
-                write_statistics=["EventTS"],
-            )
-        else:
-            writer = pacsv.CSVWriter(temp, schema)
-        handle = _OpenFile(table, final, temp, writer)
-        if final.exists():  # continuing a period: keep its committed rows first
-            for batch in self._committed_rows(final, schema):
-                handle.writer.write_table(batch)
+        handle = _OpenFile(table, final, temp, new_file_writer(table, temp, self.fmt))
         self._open[table] = handle
         return handle
-
-    def _committed_rows(self, path: Path, schema: pa.Schema) -> Iterator[pa.Table]:
-        """The existing file's rows up to the committed timestamp, in bounded batches."""
-        batches: Iterator[pa.RecordBatch]
-        if self.fmt == "parquet":
-            batches = pq.ParquetFile(path).iter_batches(batch_size=ROW_GROUP_ROWS)
-        else:
-            convert = pacsv.ConvertOptions(column_types=schema, strings_can_be_null=True)
-            batches = iter(pacsv.open_csv(path, convert_options=convert))
-        bound = (
-            None if self.keep_through is None else pa.scalar(self.keep_through, pa.timestamp("us"))
-        )
-        for batch in batches:
-            data = pa.Table.from_batches([batch]).select(schema.names).cast(schema)
-            if bound is not None:
-                data = data.filter(pc.less_equal(data.column("EventTS"), bound))
-            yield data
 
     def add(self, day: date, tables: Mapping[str, pa.Table]) -> None:
         period = self.period_of(day)
         if self._period is not None and period != self._period:
             raise RuntimeError("close_period() must be called before a new period starts")
+        if self._period is None:
+            self._first_day = day
         self._period = period
         for name, data in tables.items():
             if data.num_rows == 0:
@@ -154,8 +140,11 @@ class FactWriter:
                 os.fsync(f.fileno())
             os.replace(handle.temp, handle.final)
             done.append(handle.final)
+        for folder in {p.parent for p in done}:
+            fsync_dir(folder)
         self._open.clear()
         self._period = None
+        self._first_day = None
         self.committed_files.extend(done)
         return done
 
@@ -176,14 +165,13 @@ class FactWriter:
                 handle.temp.unlink(missing_ok=True)
         self._open.clear()
         self._period = None
+        self._first_day = None
 
 
-def discard_uncommitted(layout: DataLayout, last_day: date | None) -> None:
-    """Remove leftovers of an interrupted run: temporary files and files of later periods.
-
-    Files of the period containing ``last_day`` are kept (their rows after the committed
-    timestamp are dropped when the period is continued); ``None`` means no committed facts.
-    """
+def uncommitted_files(layout: DataLayout, last_day: date | None) -> list[Path]:
+    """Leftovers of an interrupted run: temporary files, and fact files (or parts) whose first
+    day is after ``last_day`` (``None``: no committed facts)."""
+    found: list[Path] = []
     for decl in FACTS:
         folder = layout.table_dir(decl.name)
         if not folder.is_dir():
@@ -192,25 +180,23 @@ def discard_uncommitted(layout: DataLayout, last_day: date | None) -> None:
             if not path.is_file() or not layout.owns(path):
                 continue
             if TEMP_MARKER in path.name:
-                path.unlink()
+                found.append(path)
                 continue
-            period = _period_of_path(decl.name, path)
-            if period is None:
-                continue
-            if last_day is None or period > _period_key(last_day, len(period)):
-                path.unlink()
+            name = parse_fact_file(decl.name, path)
+            if name is not None and (last_day is None or name.first_day > last_day):
+                found.append(path)
+    return found
+
+
+def discard_uncommitted(layout: DataLayout, last_day: date | None) -> None:
+    """Remove leftovers of an interrupted run (see :func:`uncommitted_files`); committed files
+    are never touched."""
+    for path in uncommitted_files(layout, last_day):
+        path.unlink(missing_ok=True)
+    for decl in FACTS:
+        folder = layout.table_dir(decl.name)
+        if not folder.is_dir():
+            continue
         for sub in sorted(folder.glob("dt=*")):
             if sub.is_dir() and not any(sub.iterdir()):
                 sub.rmdir()
-
-
-def _period_key(day: date, length: int) -> str:
-    return day.isoformat()[:length]
-
-
-def _period_of_path(table: str, path: Path) -> str | None:
-    if path.parent.name.startswith("dt="):
-        return path.parent.name[3:]
-    stem = path.name.split(".")[0]
-    prefix = f"{table}_"
-    return stem[len(prefix) :] if stem.startswith(prefix) else None

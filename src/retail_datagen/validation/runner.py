@@ -13,12 +13,14 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import get_args
 
 import duckdb
 
 from retail_datagen.errors import DataStateError
 from retail_datagen.schema import DIMENSIONS
 from retail_datagen.storage.duckdb_store import open_store, table_exists
+from retail_datagen.storage.integrity import Problem, ProblemArea, inspect
 from retail_datagen.storage.layout import DataLayout
 from retail_datagen.validation.report import CheckKind, CheckResult, ValidationReport
 
@@ -99,18 +101,37 @@ def run_checks(con: duckdb.DuckDBPyConnection) -> ValidationReport:
     return ValidationReport(_run_one(entry, con) for entry in registered_checks())
 
 
+def _folder_results(problems: list[Problem]) -> list[CheckResult]:
+    """One hard check per area of the data folder's integrity (see storage/integrity.py)."""
+    results = []
+    for area in get_args(ProblemArea):
+        found = [p.message for p in problems if p.area == area]
+        results.append(CheckResult.hard(f"data folder: {area}", len(found), "; ".join(found)))
+    return results
+
+
 def validate(data_dir: str | Path) -> ValidationReport:
-    """Validate the data folder; a folder without dimensions is a :class:`DataStateError`."""
+    """Validate the data folder; a folder without dimensions is a :class:`DataStateError`.
+
+    The folder's integrity is checked first; when it is not whole (an interrupted run, a
+    damaged store or state file) only those results are reported, with their fix, since the
+    invariants would fail for that reason alone.
+    """
     layout = DataLayout.of(data_dir)
     missing = DataStateError(
         f"no dimensions in {layout.root}; run `retail-datagen generate --dims-only` first"
     )
+    began = time.monotonic()
+    problems = inspect(layout)
+    folder = _folder_results(problems)
+    if any(p.blocking for p in problems):
+        return ValidationReport(folder, time.monotonic() - began)
     if not layout.duckdb_path.exists():
         raise missing
-    began = time.monotonic()
     with open_store(layout.root, ordered=False) as con:  # checks aggregate: order is free
         if not all(table_exists(con, t.name) for t in DIMENSIONS):
             raise missing
         report = run_checks(con)
+    report.results[:0] = folder
     report.seconds = time.monotonic() - began
     return report
