@@ -32,6 +32,9 @@ async def test_the_clock_stands_after_the_history_then_at_the_streamed_day(
         state = (await client.get("/api/clock")).json()
         assert state["simulated_now"] == "2024-01-05T00:00:00"
         # the clock reads no table: it answers even when the store cannot be opened
+        # (readers prefer the dimension exports, so those go too)
         (folder / "retail.duckdb").write_bytes(b"not a database" * 100)
+        for export in (folder / "export").glob("dim_*/*.parquet"):
+            export.unlink()
         assert (await client.get("/api/state")).status_code == 409
         assert (await client.get("/api/clock")).json() == state
