@@ -19,6 +19,8 @@ from typing import Any, TypeVar
 
 import duckdb
 
+from retail_datagen.storage.atomic import pid_alive
+
 __all__ = [
     "LOCK_WAIT_SECONDS",
     "MEMORY_LIMIT",
@@ -48,22 +50,12 @@ def spill_dir(root: Path) -> Path:
     return base / name
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # alive, owned by someone else
-        return True
-    return True
-
-
 def remove_stale_spill_dirs(root: Path) -> list[Path]:
     """Remove spill folders left in ``root`` by killed processes (their pid no longer runs)."""
     removed: list[Path] = []
     for folder in root.glob(f"{SPILL_PREFIX}*"):
         pid = folder.name[len(SPILL_PREFIX) :].split("-", 1)[0]
-        if folder.is_dir() and pid.isdigit() and not _alive(int(pid)):
+        if folder.is_dir() and pid.isdigit() and not pid_alive(int(pid)):
             shutil.rmtree(folder, ignore_errors=True)
             removed.append(folder)
     return removed
