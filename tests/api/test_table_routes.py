@@ -82,12 +82,20 @@ async def test_dashboard_figures_match_the_store(
             "SELECT CAST(EventTS AS DATE), sum(Total) FROM fact_receipts "
             "WHERE ReceiptType = 'SALE' GROUP BY 1 ORDER BY 1"
         ).fetchall()
+        # visitors are counted at the entrance: every zone sums each visitor 2-5 times
+        entrance = dict(
+            con.execute(
+                "SELECT hour(EventTS), sum(Count) FROM fact_foot_traffic "
+                "WHERE Zone = 'ENTRANCE' GROUP BY 1"
+            ).fetchall()
+        )
     assert [d["date"] for d in dashboard["daily_sales"]] == [str(d) for d, _ in expected]
     assert [round(d["sales"], 2) for d in dashboard["daily_sales"]] == [
         float(total) for _, total in expected
     ]
     hours = dashboard["traffic_by_hour"]
     assert [h["hour"] for h in hours] == list(range(24)) and sum(h["visitors"] for h in hours) > 0
+    assert {h["hour"]: h["visitors"] for h in hours if h["visitors"]} == entrance
     assert dashboard["recent_events"] == [] and dashboard["streaming"] is False
     assert {c["name"] for c in dashboard["counts"]} == set(TABLES)
 

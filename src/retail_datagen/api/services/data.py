@@ -126,7 +126,8 @@ def _dashboard_queries(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
         hourly = dict(
             con.execute(
                 f"SELECT hour({ident('EventTS')}) AS h, sum({ident('Count')}) "
-                f"FROM {ident('fact_foot_traffic')} GROUP BY 1"
+                f"FROM {ident('fact_foot_traffic')} WHERE {ident('Zone')} = 'ENTRANCE' "
+                f"GROUP BY 1"
             ).fetchall()
         )
     return {
