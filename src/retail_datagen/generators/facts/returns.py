@@ -1,8 +1,11 @@
 """Returns: chosen when a sale happens, brought back 1-14 days later at the same store.
 
 A sale picked for return becomes pending state carried from day to day (and between runs), so
-a range generated in one run equals the same range generated in pieces. December gift purchases
-add returns just after Christmas (about 6× normal on December 26).
+a range generated in one run equals the same range generated in pieces. A return due on a day
+its store is closed waits for the next open day (the pending state simply carries over).
+December gift purchases add returns just after Christmas (about 6× normal on December 26).
+A dataset's first day already has returns at the normal rate: :func:`prehistory_returns`
+synthesises those of sales made in the 14 days before it.
 """
 
 from __future__ import annotations
@@ -15,17 +18,39 @@ import pyarrow.compute as pc
 
 from retail_datagen import calendar
 from retail_datagen.generators.facts import behaviour as B
-from retail_datagen.generators.facts.receipts import LineItems, PricedLines
-from retail_datagen.rng import substream_seeds, uniform_from_seeds
+from retail_datagen.generators.facts.baskets import (
+    basket_line_counts,
+    line_quantities,
+    sample_products,
+)
+from retail_datagen.generators.facts.context import FactContext
+from retail_datagen.generators.facts.hours import open_window
+from retail_datagen.generators.facts.receipts import (
+    LineItems,
+    PricedLines,
+    receipt_ids,
+)
+from retail_datagen.generators.facts.visits import expected_receipts
+from retail_datagen.rng import stream, substream_seeds, uniform_from_seeds
 
-__all__ = ["PENDING_SCHEMA", "DueReturns", "empty_pending", "schedule_returns", "split_due"]
+__all__ = [
+    "ANONYMOUS",
+    "PENDING_SCHEMA",
+    "DueReturns",
+    "empty_pending",
+    "prehistory_returns",
+    "schedule_returns",
+    "split_due",
+]
+
+ANONYMOUS = -1  # customer index of a return whose sale had no known customer
 
 PENDING_SCHEMA = pa.schema(
     [
         ("ReturnKey", pa.int64()),  # original sale: day ordinal × 10^7 + receipt sequence
         ("DueOrdinal", pa.int32()),
         ("OriginalReceiptId", pa.string()),
-        ("Customer", pa.int32()),  # customer index
+        ("Customer", pa.int32()),  # customer index, ANONYMOUS (-1) for none
         ("Tender", pa.int8()),  # index into behaviour.TENDERS
         ("Product", pa.int32()),  # product index
         ("Qty", pa.int32()),  # units to bring back (positive)
@@ -89,43 +114,35 @@ def _gift_due_ordinals(day: date, u: np.ndarray) -> np.ndarray:
     return first.toordinal() + k
 
 
-def _avoid_christmas(due: np.ndarray, sale_ordinal: int) -> np.ndarray:
-    """Stores close on December 25: a return due then comes a day earlier (or later)."""
-    year = date.fromordinal(sale_ordinal).year
-    christmas = np.isin(due, [date(y, 12, 25).toordinal() for y in (year, year + 1)])
-    earlier = np.where(due - 1 > sale_ordinal, due - 1, due + 1)
-    return np.where(christmas, earlier, due)
-
-
-def schedule_returns(
-    rng: np.random.Generator,
-    day: date,
-    receipt_ids: pa.Array,
-    customer: np.ndarray,
-    tender: np.ndarray,
-    priced: PricedLines,
-) -> pa.Table:
-    """Pick today's sales that will come back, with the lines and units returned."""
-    n = customer.size
-    u = rng.random((4, n))
+def _choose(u: np.ndarray, day: date) -> tuple[np.ndarray, np.ndarray]:
+    """Which of a day's sales come back (``u``: 3 × sales uniforms) and the day each is due."""
     gift_start, gift_end = (date(day.year, *B.GIFT_SEASON[0]), date(day.year, *B.GIFT_SEASON[1]))
     normal = u[0] < B.RETURN_RATE
     gift = ~normal & (gift_start <= day <= gift_end) & (u[0] < B.RETURN_RATE + B.GIFT_RETURN_RATE)
-    chosen = normal | gift
-    if not chosen.any():
-        return empty_pending()
     lo, hi = B.RETURN_DELAY_DAYS
     due = day.toordinal() + lo + (u[1] * (hi - lo + 1)).astype(np.int64)
     if gift.any():
         due = np.where(gift, _gift_due_ordinals(day, u[2]), due)
-    due = _avoid_christmas(due, day.toordinal())
+    return normal | gift, due
 
-    lines = priced.lines
+
+def _pending_rows(
+    rng: np.random.Generator,
+    day: date,
+    lines: LineItems,
+    chosen: np.ndarray,
+    all_lines_u: np.ndarray,
+    due: np.ndarray,
+    receipt_ids: pa.Array,
+    customer: np.ndarray,
+    tender: np.ndarray,
+) -> pa.Table:
+    """The lines and units the chosen receipts bring back (per receipt: due day, who, tender)."""
     idx = np.flatnonzero(chosen[lines.receipt])
     r = lines.receipt[idx]
     lu = rng.random((2, idx.size))
     first_line = np.r_[True, r[1:] != r[:-1]]  # every return brings back at least one line
-    keep = (u[3][r] < B.RETURN_ALL_LINES_P) | (lu[0] < 0.5) | first_line
+    keep = (all_lines_u[r] < B.RETURN_ALL_LINES_P) | (lu[0] < 0.5) | first_line
     idx, r, lu = idx[keep], r[keep], lu[:, keep]
     qty = lines.qty[idx]
     ret_qty = np.where((qty >= 2) & (lu[1] < 0.3), qty - 1, qty)
@@ -147,3 +164,75 @@ def schedule_returns(
         },
         schema=PENDING_SCHEMA,
     )
+
+
+def schedule_returns(
+    rng: np.random.Generator,
+    day: date,
+    receipt_ids: pa.Array,
+    customer: np.ndarray,
+    tender: np.ndarray,
+    priced: PricedLines,
+) -> pa.Table:
+    """Pick today's sales that will come back, with the lines and units returned."""
+    n = customer.size
+    u = rng.random((4, n))
+    chosen, due = _choose(u[:3], day)
+    if not chosen.any():
+        return empty_pending()
+    return _pending_rows(rng, day, priced.lines, chosen, u[3], due, receipt_ids, customer, tender)
+
+
+def prehistory_returns(ctx: FactContext, store: int, start: date) -> pa.Table:
+    """Returns still pending on the dataset's first day, of sales made in the 14 days before.
+
+    Those sales are not in the dataset, so each is drawn here: the day's sale count, which of
+    them come back and when (as :func:`schedule_returns` would), and only for the returned
+    ones a basket at the then price, an anonymous returner and a store tender. Every (store,
+    day before the start) has its own stream, so workers and split runs change nothing.
+    """
+    store_id = int(ctx.store_id[store])
+    fmt = int(ctx.store_format[store])
+    tender_cdf = np.cumsum(B.STORE_TENDER_P)
+    parts = []
+    for back in range(1, B.RETURN_DELAY_DAYS[1] + 1):
+        day = start - timedelta(days=back)
+        if open_window(ctx, store, day) is None:
+            continue
+        rng = stream(ctx.seed, "prehistory_returns", store_id, day.toordinal())
+        _, weather = calendar.weather(ctx.seed, np.array([store_id]), day)
+        n_sales = int(rng.poisson(expected_receipts(ctx, store, day, float(weather[0]))))
+        u = rng.random((4, n_sales))
+        chosen, due = _choose(u[:3], day)
+        chosen &= due >= start.toordinal()  # the others came back before the dataset began
+        seq = np.flatnonzero(chosen)
+        if seq.size == 0:
+            continue
+        segment = rng.integers(0, len(B.SEGMENTS), seq.size)
+        n_lines = basket_line_counts(ctx, rng, fmt, segment, np.ones(seq.size))
+        line_receipt = np.repeat(seq, n_lines)
+        product = sample_products(ctx, day, rng, fmt, np.repeat(segment, n_lines))
+        qty = line_quantities(rng, product.size)
+        lines = LineItems(
+            receipt=line_receipt,
+            product=product,
+            qty=qty,
+            unit=ctx.product_price[product].astype(np.int64),
+            discount=np.zeros(product.size, np.int64),
+            promo=np.full(product.size, -1, np.int64),
+        )
+        tender = np.searchsorted(tender_cdf, rng.random(n_sales) * tender_cdf[-1], side="right")
+        parts.append(
+            _pending_rows(
+                rng,
+                day,
+                lines,
+                chosen,
+                u[3],
+                due,
+                receipt_ids("RCP", store_id, day, np.arange(n_sales)),
+                np.full(n_sales, ANONYMOUS),
+                tender,
+            )
+        )
+    return pa.concat_tables(parts) if parts else empty_pending()
