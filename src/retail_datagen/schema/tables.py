@@ -198,7 +198,7 @@ FACT_RECEIPTS = Table(
     (
         *_TRACE,
         C("StoreID", I32),
-        C("CustomerID", I32),
+        C("CustomerID", I32, "NULL for an anonymous shopper", null=True),
         C("ReceiptId", STR),
         C("Subtotal", MONEY, "sum of UnitPrice x Qty"),
         C("Tax", MONEY),
@@ -250,7 +250,7 @@ FACT_PAYMENTS = Table(
         C("ReceiptId", STR, null=True),
         C("OrderId", STR, null=True),
         C("StoreID", I32, null=True),
-        C("CustomerID", I32),
+        C("CustomerID", I32, "NULL for an anonymous shopper", null=True),
         C("TenderType", CAT),
         C("Amount", MONEY, "negative for refunds"),
         C("Status", CAT, "APPROVED or DECLINED"),
