@@ -15,7 +15,7 @@ START = date(2024, 11, 1)
 def _con(
     returns_per_day: dict[date, int], *, closed: tuple[date, ...] = ()
 ) -> duckdb.DuckDBPyConnection:
-    """fact_receipts with one sale a day per store 1 and the given returns, store ops on open days."""
+    """fact_receipts: a sale a day at store 1, the given returns, store ops on open days."""
     con = duckdb.connect()
     con.execute(
         """CREATE TABLE fact_receipts ("EventTS" TIMESTAMP, "StoreID" INTEGER,

@@ -211,7 +211,6 @@ def test_inventory_snapshots_cover_every_node_and_product() -> None:
     assert stamps == {"2024-01-01T00:00:00"}
 
 
-
 def test_dim_date_does_not_follow_the_clock(monkeypatch: pytest.MonkeyPatch) -> None:
     """The same configuration gives the same dim_date next year (it used date.today())."""
     import retail_datagen.generators.dims.dates as dates_module
