@@ -3,15 +3,20 @@ peak, closed days; and the new returns / cost / dim_date checks pass."""
 
 from __future__ import annotations
 
+import shutil
 from datetime import date
 from pathlib import Path
 
 import duckdb
+import pyarrow.parquet as pq
 import pytest
 
 from retail_datagen.config.models import RetailConfig
+from retail_datagen.engine.history import cover_dates
 from retail_datagen.generators.fact_generator import FactDataGenerator
 from retail_datagen.generators.master_generator import MasterDataGenerator
+from retail_datagen.storage.duckdb_store import open_store
+from retail_datagen.storage.layout import DataLayout
 from retail_datagen.validation.runner import validate
 
 VOLUME = {
@@ -84,3 +89,21 @@ def test_the_black_friday_to_new_year_window_passes_the_december_checks(holidays
         name.startswith("returns: December 26") and "skipped" not in detail
         for name, detail in details.items()
     )
+
+
+def test_dim_date_grows_when_facts_pass_its_end(january: Path, tmp_path: Path) -> None:
+    """The appender extends dim_date to December 31 of the last fact day's year (streaming into
+    a new year, or a history generated years after its start); facts stay."""
+    root = tmp_path / "data"
+    shutil.copytree(january, root)
+    layout = DataLayout.of(root)
+    cover_dates(layout, date(2026, 6, 1))  # inside: nothing changes
+    before = pq.read_table(layout.dim_file("dim_date"))
+    assert before["Date"][-1].as_py() == date(2026, 12, 31)
+    cover_dates(layout, date(2027, 1, 3))
+    after = pq.read_table(layout.dim_file("dim_date"))
+    assert after["Date"][-1].as_py() == date(2027, 12, 31)
+    assert after.slice(0, before.num_rows).equals(before)
+    with open_store(root) as con:
+        assert con.execute('SELECT max("Date") FROM dim_date').fetchone() == (date(2027, 12, 31),)
+        assert con.execute("SELECT count(*) FROM fact_receipts").fetchone()[0] > 0

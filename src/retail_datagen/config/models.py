@@ -186,8 +186,8 @@ class CostBand(_Strict):
     def _no_per_impression_keys(cls, data: Any) -> Any:
         if isinstance(data, dict) and ({"min", "max"} & set(data)):
             raise ValueError(
-                "min/max (USD per impression) were replaced by cpm_min/cpm_max "
-                "(USD per 1,000 impressions; see config.example.json)"
+                "min/max (dollars per impression) were replaced by cpm_min/cpm_max "
+                "(dollars per 1,000 impressions; see config.example.json)"
             )
         return data
 
