@@ -208,30 +208,29 @@ def prehistory_returns(ctx: FactContext, store: int, start: date) -> pa.Table:
         seq = np.flatnonzero(chosen)
         if seq.size == 0:
             continue
-        segment = rng.integers(0, len(B.SEGMENTS), seq.size)
-        n_lines = basket_line_counts(ctx, rng, fmt, segment, np.ones(seq.size))
-        line_receipt = np.repeat(seq, n_lines)
+        k = seq.size  # from here on, receipts are numbered among the returned ones
+        segment = rng.integers(0, len(B.SEGMENTS), k)
+        n_lines = basket_line_counts(ctx, rng, fmt, segment, np.ones(k))
         product = sample_products(ctx, day, rng, fmt, np.repeat(segment, n_lines))
-        qty = line_quantities(rng, product.size)
         lines = LineItems(
-            receipt=line_receipt,
+            receipt=np.repeat(np.arange(k), n_lines),
             product=product,
-            qty=qty,
+            qty=line_quantities(rng, product.size),
             unit=ctx.product_price[product].astype(np.int64),
             discount=np.zeros(product.size, np.int64),
             promo=np.full(product.size, -1, np.int64),
         )
-        tender = np.searchsorted(tender_cdf, rng.random(n_sales) * tender_cdf[-1], side="right")
+        tender = np.searchsorted(tender_cdf, rng.random(k) * tender_cdf[-1], side="right")
         parts.append(
             _pending_rows(
                 rng,
                 day,
                 lines,
-                chosen,
-                u[3],
-                due,
-                receipt_ids("RCP", store_id, day, np.arange(n_sales)),
-                np.full(n_sales, ANONYMOUS),
+                np.ones(k, bool),
+                u[3][seq],
+                due[seq],
+                receipt_ids("RCP", store_id, day, seq),
+                np.full(k, ANONYMOUS),
                 tender,
             )
         )
