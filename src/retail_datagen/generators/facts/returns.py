@@ -128,7 +128,7 @@ def _choose(u: np.ndarray, day: date) -> tuple[np.ndarray, np.ndarray]:
 
 def _pending_rows(
     rng: np.random.Generator,
-    day: date,
+    keys: np.ndarray,
     lines: LineItems,
     chosen: np.ndarray,
     all_lines_u: np.ndarray,
@@ -137,7 +137,10 @@ def _pending_rows(
     customer: np.ndarray,
     tender: np.ndarray,
 ) -> pa.Table:
-    """The lines and units the chosen receipts bring back (per receipt: due day, who, tender)."""
+    """The lines and units the chosen receipts bring back.
+
+    Per receipt: ``keys`` (sale day ordinal × 10^7 + receipt sequence), due day, who, tender.
+    """
     idx = np.flatnonzero(chosen[lines.receipt])
     r = lines.receipt[idx]
     lu = rng.random((2, idx.size))
@@ -148,10 +151,9 @@ def _pending_rows(
     ret_qty = np.where((qty >= 2) & (lu[1] < 0.3), qty - 1, qty)
     # the discount that went with the returned units, rounded half up (sales discounts ≥ 0)
     discount = (2 * lines.discount[idx] * ret_qty + qty) // (2 * qty)
-    keys = day.toordinal() * 10_000_000 + r
     return pa.table(
         {
-            "ReturnKey": pa.array(keys.astype(np.int64)),
+            "ReturnKey": pa.array(keys[r].astype(np.int64)),
             "DueOrdinal": pa.array(due[r].astype(np.int32)),
             "OriginalReceiptId": receipt_ids.take(pa.array(r)),
             "Customer": pa.array(customer[r].astype(np.int32)),
@@ -180,21 +182,26 @@ def schedule_returns(
     chosen, due = _choose(u[:3], day)
     if not chosen.any():
         return empty_pending()
-    return _pending_rows(rng, day, priced.lines, chosen, u[3], due, receipt_ids, customer, tender)
+    keys = _return_keys(day, np.arange(n))
+    return _pending_rows(rng, keys, priced.lines, chosen, u[3], due, receipt_ids, customer, tender)
+
+
+def _return_keys(day: date, seq: np.ndarray) -> np.ndarray:
+    keys: np.ndarray = day.toordinal() * 10_000_000 + seq.astype(np.int64)
+    return keys
 
 
 def prehistory_returns(ctx: FactContext, store: int, start: date) -> pa.Table:
     """Returns still pending on the dataset's first day, of sales made in the 14 days before.
 
-    Those sales are not in the dataset, so each is drawn here: the day's sale count, which of
-    them come back and when (as :func:`schedule_returns` would), and only for the returned
-    ones a basket at the then price, an anonymous returner and a store tender. Every (store,
-    day before the start) has its own stream, so workers and split runs change nothing.
+    Those sales are not in the dataset, so they are drawn here: each day's sale count and which
+    of them come back when (as :func:`schedule_returns` would), keyed by store and day; then,
+    for the returned ones only, baskets at the shelf prices of the day before the start (one
+    draw per store, keyed by store and start), an anonymous returner and a store tender.
+    Nothing depends on workers or on how a range is split.
     """
     store_id = int(ctx.store_id[store])
-    fmt = int(ctx.store_format[store])
-    tender_cdf = np.cumsum(B.STORE_TENDER_P)
-    parts = []
+    keys, due, all_lines_u, ids = [], [], [], []
     for back in range(1, B.RETURN_DELAY_DAYS[1] + 1):
         day = start - timedelta(days=back)
         if open_window(ctx, store, day) is None:
@@ -203,35 +210,38 @@ def prehistory_returns(ctx: FactContext, store: int, start: date) -> pa.Table:
         _, weather = calendar.weather(ctx.seed, np.array([store_id]), day)
         n_sales = int(rng.poisson(expected_receipts(ctx, store, day, float(weather[0]))))
         u = rng.random((4, n_sales))
-        chosen, due = _choose(u[:3], day)
-        chosen &= due >= start.toordinal()  # the others came back before the dataset began
-        seq = np.flatnonzero(chosen)
-        if seq.size == 0:
-            continue
-        k = seq.size  # from here on, receipts are numbered among the returned ones
-        segment = rng.integers(0, len(B.SEGMENTS), k)
-        n_lines = basket_line_counts(ctx, rng, fmt, segment, np.ones(k))
-        product = sample_products(ctx, day, rng, fmt, np.repeat(segment, n_lines))
-        lines = LineItems(
-            receipt=np.repeat(np.arange(k), n_lines),
-            product=product,
-            qty=line_quantities(rng, product.size),
-            unit=ctx.product_price[product].astype(np.int64),
-            discount=np.zeros(product.size, np.int64),
-            promo=np.full(product.size, -1, np.int64),
-        )
-        tender = np.searchsorted(tender_cdf, rng.random(k) * tender_cdf[-1], side="right")
-        parts.append(
-            _pending_rows(
-                rng,
-                day,
-                lines,
-                np.ones(k, bool),
-                u[3][seq],
-                due[seq],
-                receipt_ids("RCP", store_id, day, seq),
-                np.full(k, ANONYMOUS),
-                tender,
-            )
-        )
-    return pa.concat_tables(parts) if parts else empty_pending()
+        chosen, day_due = _choose(u[:3], day)
+        seq = np.flatnonzero(chosen & (day_due >= start.toordinal()))  # others came back before
+        keys.append(_return_keys(day, seq))
+        due.append(day_due[seq])
+        all_lines_u.append(u[3][seq])
+        ids.append(receipt_ids("RCP", store_id, day, seq))
+    k = sum(part.size for part in keys)
+    if k == 0:
+        return empty_pending()
+    rng = stream(ctx.seed, "prehistory_baskets", store_id, start.toordinal())
+    fmt = int(ctx.store_format[store])
+    segment = rng.integers(0, len(B.SEGMENTS), k)
+    n_lines = basket_line_counts(ctx, rng, fmt, segment, np.ones(k))
+    product = sample_products(ctx, start - timedelta(days=1), rng, fmt, np.repeat(segment, n_lines))
+    lines = LineItems(
+        receipt=np.repeat(np.arange(k), n_lines),
+        product=product,
+        qty=line_quantities(rng, product.size),
+        unit=ctx.product_price[product].astype(np.int64),
+        discount=np.zeros(product.size, np.int64),
+        promo=np.full(product.size, -1, np.int64),
+    )
+    tender_cdf = np.cumsum(B.STORE_TENDER_P)
+    tender = np.searchsorted(tender_cdf, rng.random(k) * tender_cdf[-1], side="right")
+    return _pending_rows(
+        rng,
+        np.concatenate(keys),
+        lines,
+        np.ones(k, bool),
+        np.concatenate(all_lines_u),
+        np.concatenate(due),
+        pa.concat_arrays(ids),
+        np.full(k, ANONYMOUS),
+        tender,
+    )
