@@ -283,6 +283,8 @@ def _default(table: Table, column: str, i: int, start: datetime) -> Any:
         return start + timedelta(hours=i)
     if kind is Kind.MONEY:
         return Decimal("1.00")
+    if kind is Kind.MICRO_MONEY:
+        return Decimal("0.002500")
     return Decimal("0.05000")
 
 

@@ -1,7 +1,8 @@
 """Money: integer cents inside, DECIMAL outside; the one tax rule and the one rounding rule.
 
 All amounts are int64 cents; rates are int64 millionths (parts per 1e6). Rounding is half away
-from zero, applied once per line, so receipt identities hold exactly to the cent.
+from zero, applied once per line, so receipt identities hold exactly to the cent. Amounts below
+a cent (the cost of one ad impression) are int64 micro-dollars, DECIMAL(12,6) outside.
 """
 
 from __future__ import annotations
@@ -10,10 +11,12 @@ import numpy as np
 import pyarrow as pa
 
 __all__ = [
+    "MICROS_PER_DOLLAR",
     "RATE_SCALE",
     "TAXABILITY_FACTOR",
     "cents_to_decimal",
     "decimal_to_cents",
+    "micros_to_decimal",
     "percent_of",
     "rate_to_micros",
     "round_div",
@@ -21,6 +24,7 @@ __all__ = [
 ]
 
 RATE_SCALE = 1_000_000  # rates are held as integer parts per million
+MICROS_PER_DOLLAR = 1_000_000  # sub-cent amounts are held as integer micro-dollars
 
 # Share of the store rate that applies to each product taxability, in tenths.
 TAXABILITY_FACTOR: dict[str, int] = {"TAXABLE": 10, "REDUCED_RATE": 5, "NON_TAXABLE": 0}
@@ -64,6 +68,11 @@ def cents_to_decimal(cents: np.ndarray, precision: int = 12, scale: int = 2) -> 
     return pa.Array.from_buffers(
         pa.decimal128(precision, scale), values.size, [None, pa.py_buffer(words)]
     )
+
+
+def micros_to_decimal(micros: np.ndarray) -> pa.Array:
+    """int64 micro-dollars → DECIMAL(12,6), the type of Kind.MICRO_MONEY."""
+    return cents_to_decimal(micros, 12, 6)
 
 
 def decimal_to_cents(array: pa.Array | pa.ChunkedArray) -> np.ndarray:

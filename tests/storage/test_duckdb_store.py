@@ -7,6 +7,7 @@ import sys
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -369,3 +370,35 @@ def test_spill_folders_of_killed_processes_are_removed_by_the_next_writer(store:
         (folder / "duckdb_temp_storage-0.tmp").write_bytes(b"x" * 10)
     assert refresh_fact_views(store)
     assert not stale.exists() and live.exists()
+
+
+def test_marketing_cost_written_as_decimal_12_2_by_an_older_version_still_reads(
+    store: Path, make_fact: FactFactory
+) -> None:
+    """fact_marketing.Cost became DECIMAL(12,6); a folder with older DECIMAL(12,2) files (and
+    new files appended after them) reads every value exactly."""
+    layout = DataLayout.of(store)
+    old = make_fact("fact_marketing", 2, Cost=[Decimal("1.25"), Decimal("0.10")])
+    schema = old.schema.set(
+        old.schema.get_field_index("Cost"), pa.field("Cost", pa.decimal128(12, 2), False)
+    )
+    write_parquet_atomic(old.cast(schema), layout.fact_month_file("fact_marketing", 2024, 1))
+    new = make_fact(
+        "fact_marketing",
+        2,
+        start=datetime(2024, 2, 1, 8),
+        TraceId=["n1", "n2"],
+        ImpressionId=["i1", "i2"],
+        Cost=[Decimal("0.002125"), Decimal("0.000100")],
+    )
+    write_parquet_atomic(new, layout.fact_month_file("fact_marketing", 2024, 2))
+    refresh_fact_views(store)
+    with open_store(store) as con:
+        assert _column_types(con, "fact_marketing")["Cost"] == "DECIMAL(12,6)"
+        costs = con.execute('SELECT "Cost" FROM fact_marketing ORDER BY "EventTS"').fetchall()
+    assert [c for (c,) in costs] == [
+        Decimal("1.25"),
+        Decimal("0.10"),
+        Decimal("0.002125"),
+        Decimal("0.0001"),
+    ]

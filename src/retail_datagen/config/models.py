@@ -176,34 +176,44 @@ class StreamConfig(_Strict):
 
 
 class CostBand(_Strict):
-    """A uniform cost band per impression, in USD."""
+    """A uniform CPM band: USD per thousand impressions (one impression costs CPM / 1000)."""
 
-    min: float = Field(ge=0)
-    max: float = Field(ge=0)
+    cpm_min: float = Field(ge=0, le=1_000, description="lowest USD per 1,000 impressions")
+    cpm_max: float = Field(ge=0, le=1_000, description="highest USD per 1,000 impressions")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_per_impression_keys(cls, data: Any) -> Any:
+        if isinstance(data, dict) and ({"min", "max"} & set(data)):
+            raise ValueError(
+                "min/max (dollars per impression) were replaced by cpm_min/cpm_max "
+                "(dollars per 1,000 impressions; see config.example.json)"
+            )
+        return data
 
     @model_validator(mode="after")
     def _ordered(self) -> Self:
-        if self.min > self.max:
-            raise ValueError(f"min = {self.min} is greater than max = {self.max}")
+        if self.cpm_min > self.cpm_max:
+            raise ValueError(f"cpm_min = {self.cpm_min} is greater than cpm_max = {self.cpm_max}")
         return self
 
 
 def _band(low: float, high: float) -> CostBand:
-    return CostBand(min=low, max=high)
+    return CostBand(cpm_min=low, cpm_max=high)
 
 
 class MarketingCostConfig(_Strict):
-    """Cost per impression by channel, and the multiplier by device (SPEC §6.8)."""
+    """CPM band by channel, and the multiplier by device (SPEC §6.8)."""
 
-    EMAIL: CostBand = _band(0.10, 0.25)
-    DISPLAY: CostBand = _band(0.50, 2.00)
-    SOCIAL: CostBand = _band(0.75, 3.00)
-    SEARCH: CostBand = _band(1.00, 5.00)
-    VIDEO: CostBand = _band(1.50, 5.25)
-    FACEBOOK: CostBand = _band(0.25, 3.00)
-    GOOGLE: CostBand = _band(1.00, 5.00)
-    INSTAGRAM: CostBand = _band(0.20, 3.00)
-    YOUTUBE: CostBand = _band(1.50, 5.25)
+    EMAIL: CostBand = _band(0.1, 2.0)  # per thousand sends
+    DISPLAY: CostBand = _band(2.0, 10.0)
+    SOCIAL: CostBand = _band(5.0, 15.0)
+    SEARCH: CostBand = _band(20.0, 60.0)  # effective CPM of paid clicks
+    VIDEO: CostBand = _band(10.0, 30.0)
+    FACEBOOK: CostBand = _band(5.0, 15.0)
+    GOOGLE: CostBand = _band(20.0, 60.0)
+    INSTAGRAM: CostBand = _band(5.0, 15.0)
+    YOUTUBE: CostBand = _band(10.0, 30.0)
     device_multipliers: dict[str, float] = Field(
         default_factory=lambda: {"MOBILE": 1.0, "TABLET": 1.2, "DESKTOP": 1.5}
     )
@@ -214,8 +224,8 @@ class MarketingCostConfig(_Strict):
         expected = {"MOBILE", "TABLET", "DESKTOP"}
         if set(value) != expected:
             raise ValueError(f"must have exactly the keys {sorted(expected)}")
-        if any(v <= 0 for v in value.values()):
-            raise ValueError("multipliers must be positive")
+        if any(v <= 0 or v > 10 for v in value.values()):
+            raise ValueError("multipliers must be above 0 and at most 10")
         return value
 
     def band(self, channel: str) -> CostBand:

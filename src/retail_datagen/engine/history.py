@@ -14,18 +14,29 @@ from datetime import date, datetime, timedelta
 from typing import Any, Literal
 
 import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
 
 from retail_datagen.engine.carry import load_carry, save_carry
 from retail_datagen.errors import DataStateError, UserError
+from retail_datagen.generators.dims.dates import build_dates
 from retail_datagen.generators.facts.region_day import RegionCarry
 from retail_datagen.generators.generation_state import GenerationState, GenerationStateManager
 from retail_datagen.storage.compact import finish_interrupted_compactions
+from retail_datagen.storage.dimension_store import extend_dimensions
 from retail_datagen.storage.duckdb_store import load_dimensions
 from retail_datagen.storage.fact_writer import FactWriter, discard_uncommitted
 from retail_datagen.storage.integrity import orphaned_facts_message
 from retail_datagen.storage.layout import DataLayout
 
-__all__ = ["END_OF_DAY", "History", "HistoryAppender", "end_of", "remove_leftovers"]
+__all__ = [
+    "END_OF_DAY",
+    "History",
+    "HistoryAppender",
+    "cover_dates",
+    "end_of",
+    "remove_leftovers",
+]
 
 END_OF_DAY = timedelta(days=1, microseconds=-1)
 
@@ -45,6 +56,22 @@ def remove_leftovers(layout: DataLayout, last_day: date | None) -> None:
             raise DataStateError(orphaned)
     finish_interrupted_compactions(layout)
     discard_uncommitted(layout, last_day)
+
+
+def cover_dates(layout: DataLayout, through: date) -> None:
+    """Extend dim_date to December 31 of ``through``'s year when facts reach past its end.
+
+    The extended range is what :func:`~retail_datagen.generators.dims.dates.date_range` gives
+    for facts up to ``through``, so it depends on the generated range, never on the clock.
+    """
+    file = layout.dim_file("dim_date")
+    if not file.exists():
+        return  # no dimensions yet (or an export being repaired): nothing to extend
+    days = pq.read_table(file, columns=["Date"]).column("Date")
+    if len(days) == 0 or pc.max(days).as_py() >= through:
+        return
+    table = build_dates(pc.min(days).as_py(), date(through.year, 12, 31))
+    extend_dimensions(layout.root, {"dim_date": table})
 
 
 @dataclass
@@ -150,6 +177,7 @@ class HistoryAppender:
     def commit(self, through: date) -> None:
         """Make everything up to the end of ``through`` durable and visible."""
         self.writer.close_period()
+        cover_dates(self.history.layout, through)
         save_carry(self.history.layout, self.carry, through)
         manager = self.history.manager
         if self.mode == "historical":

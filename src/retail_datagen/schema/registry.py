@@ -26,6 +26,7 @@ class Kind(StrEnum):
     DATE = "date"
     TIMESTAMP = "timestamp"  # microseconds, local store time, no zone
     MONEY = "money"  # DECIMAL(12,2)
+    MICRO_MONEY = "micro_money"  # DECIMAL(12,6): amounts below a cent (one ad impression)
     RATE = "rate"  # DECIMAL(6,5)
 
     @property
@@ -47,6 +48,7 @@ _ARROW: dict[Kind, pa.DataType] = {
     Kind.DATE: pa.date32(),
     Kind.TIMESTAMP: pa.timestamp("us"),
     Kind.MONEY: pa.decimal128(12, 2),
+    Kind.MICRO_MONEY: pa.decimal128(12, 6),
     Kind.RATE: pa.decimal128(6, 5),
 }
 
@@ -60,6 +62,7 @@ _DUCKDB: dict[Kind, str] = {
     Kind.DATE: "DATE",
     Kind.TIMESTAMP: "TIMESTAMP",
     Kind.MONEY: "DECIMAL(12,2)",
+    Kind.MICRO_MONEY: "DECIMAL(12,6)",
     Kind.RATE: "DECIMAL(6,5)",
 }
 

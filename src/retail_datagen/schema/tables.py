@@ -12,6 +12,7 @@ __all__ = ["DIMENSIONS", "FACTS", "TABLES", "get_table"]
 I32, I64, F64, BOOL, STR = Kind.INT32, Kind.INT64, Kind.FLOAT64, Kind.BOOL, Kind.STRING
 CAT = Kind.CATEGORY  # fact columns with a small vocabulary (dictionary-encoded)
 DATE, TS, MONEY, RATE = Kind.DATE, Kind.TIMESTAMP, Kind.MONEY, Kind.RATE
+MICRO_MONEY = Kind.MICRO_MONEY
 
 
 def C(name: str, kind: Kind, doc: str = "", *, null: bool = False) -> Column:
@@ -197,7 +198,7 @@ FACT_RECEIPTS = Table(
     (
         *_TRACE,
         C("StoreID", I32),
-        C("CustomerID", I32),
+        C("CustomerID", I32, "NULL for an anonymous shopper", null=True),
         C("ReceiptId", STR),
         C("Subtotal", MONEY, "sum of UnitPrice x Qty"),
         C("Tax", MONEY),
@@ -249,7 +250,7 @@ FACT_PAYMENTS = Table(
         C("ReceiptId", STR, null=True),
         C("OrderId", STR, null=True),
         C("StoreID", I32, null=True),
-        C("CustomerID", I32),
+        C("CustomerID", I32, "NULL for an anonymous shopper", null=True),
         C("TenderType", CAT),
         C("Amount", MONEY, "negative for refunds"),
         C("Status", CAT, "APPROVED or DECLINED"),
@@ -375,7 +376,7 @@ FACT_MARKETING = Table(
         C("CreativeId", STR),
         C("CustomerAdId", STR),
         C("ImpressionId", STR),
-        C("Cost", MONEY),
+        C("Cost", MICRO_MONEY, "USD to 6 places: an impression costs a fraction of a cent"),
         C("Device", CAT, "MOBILE, DESKTOP, TABLET"),
         C("CustomerID", I32, null=True),
     ),

@@ -14,7 +14,7 @@ import pyarrow as pa
 
 from retail_datagen.errors import DataStateError
 from retail_datagen.generators.generation_state import GenerationStateManager
-from retail_datagen.schema import DIMENSIONS, FACTS, normalise
+from retail_datagen.schema import DIMENSIONS, FACTS, get_table, normalise
 from retail_datagen.storage.atomic import write_parquet_atomic
 from retail_datagen.storage.duckdb_store import has_fact_data
 from retail_datagen.storage.layout import DataLayout
@@ -27,7 +27,13 @@ from retail_datagen.storage.store_writer import (
     sync_store,
 )
 
-__all__ = ["facts_exist", "remove_facts", "save_dimensions", "validate_dimension_tables"]
+__all__ = [
+    "extend_dimensions",
+    "facts_exist",
+    "remove_facts",
+    "save_dimensions",
+    "validate_dimension_tables",
+]
 
 
 def validate_dimension_tables(tables: Mapping[str, pa.Table]) -> dict[str, pa.Table]:
@@ -114,5 +120,24 @@ def save_dimensions(
             repair_dimension_exports(con, layout)  # the old tables stand: export them again
             raise
         sync_fact_views(con, layout)
+    for name, data in checked.items():
+        write_parquet_atomic(data, layout.dim_file(name))
+
+
+def extend_dimensions(data_dir: Path | str, tables: Mapping[str, pa.Table]) -> None:
+    """Replace dimensions by supersets of their rows (dim_date growing) while facts exist.
+
+    No fact row can lose its reference, so unlike :func:`save_dimensions` facts may stay.
+    """
+    layout = DataLayout.of(data_dir)
+    checked = {name: normalise(get_table(name), data) for name, data in tables.items()}
+    with open_writer(layout.root) as con:
+        for name in checked:
+            layout.dim_file(name).unlink(missing_ok=True)
+        try:
+            replace_dimensions(con, checked)
+        except BaseException:
+            repair_dimension_exports(con, layout)
+            raise
     for name, data in checked.items():
         write_parquet_atomic(data, layout.dim_file(name))

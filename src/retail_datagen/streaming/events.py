@@ -263,6 +263,7 @@ _FAMILY: dict[str, str] = {
     "date": "quoted",
     "timestamp": "timestamp",
     "money": "quoted",
+    "micro_money": "quoted",
     "rate": "quoted",
 }
 
@@ -532,6 +533,7 @@ _PATTERNS = {
     "timestamp": _TS_PATTERN,
     "date": r"^\d{4}-\d{2}-\d{2}$",
     "money": r"^-?\d+\.\d{2}$",
+    "micro_money": r"^-?\d+\.\d{6}$",
     "rate": r"^-?\d+\.\d{5}$",
 }
 _JSON_TYPES = {
@@ -544,11 +546,13 @@ _JSON_TYPES = {
     "date": "string",
     "timestamp": "string",
     "money": "string",
+    "micro_money": "string",
     "rate": "string",
 }
 _NOTES = {
     "timestamp": "ISO-8601 local time without zone",
     "money": "exact decimal with 2 places, as a string",
+    "micro_money": "exact decimal with 6 places, as a string",
     "rate": "exact decimal with 5 places, as a string",
 }
 

@@ -41,6 +41,9 @@ CHECK_MODULES = (
     "retail_datagen.validation.key_checks",
     "retail_datagen.validation.dimension_checks",
     "retail_datagen.validation.fact_checks",
+    "retail_datagen.validation.returns_checks",
+    "retail_datagen.validation.cost_checks",
+    "retail_datagen.validation.date_checks",
 )
 
 

@@ -15,7 +15,7 @@ from retail_datagen import calendar, money
 from retail_datagen.config.models import RetailConfig
 from retail_datagen.dictionaries.loader import DictionaryLoader
 from retail_datagen.generators.dims.allocation import capped_allocation, largest_remainder
-from retail_datagen.generators.dims.dates import generate_dates
+from retail_datagen.generators.dims.dates import date_range, generate_dates
 from retail_datagen.generators.dims.products import (
     REDUCED_RATE_DEPARTMENTS,
     REFRIGERATED_CATEGORIES,
@@ -168,10 +168,10 @@ def test_allocations_are_exact() -> None:
     assert capped_allocation([0.5, 0.5], [2, 3], 99).tolist() == [2, 3]
 
 
-def test_dim_date_spans_the_year_before_start_to_two_years_after_today() -> None:
-    table = generate_dates(config(), today=date(2025, 6, 30))
+def test_dim_date_spans_the_year_before_start_to_two_years_after_it() -> None:
+    table = generate_dates(config())
     days = table["Date"].to_pylist()
-    assert days[0] == date(2023, 1, 1) and days[-1] == date(2027, 12, 31)
+    assert days[0] == date(2023, 1, 1) and days[-1] == date(2026, 12, 31)
     assert days == [days[0] + timedelta(days=i) for i in range(len(days))]
     by_day = {r["Date"]: r for r in table.to_pylist()}
     thanksgiving = by_day[date(2024, 11, 28)]
@@ -182,7 +182,7 @@ def test_dim_date_spans_the_year_before_start_to_two_years_after_today() -> None
     assert by_day[date(2024, 12, 30)]["WeekOfYear"] == 1  # ISO week 1 of 2025
     assert by_day[date(2024, 1, 6)]["IsWeekend"] and not by_day[date(2024, 1, 5)]["IsWeekend"]
     holidays = sum(r["HolidayName"] is not None for r in table.to_pylist())
-    assert holidays == 5 * len(calendar.HOLIDAY_RULES)
+    assert holidays == 4 * len(calendar.HOLIDAY_RULES)  # 2023-2026
 
 
 def test_inventory_snapshots_cover_every_node_and_product() -> None:
@@ -209,3 +209,24 @@ def test_inventory_snapshots_cover_every_node_and_product() -> None:
         r.isoformat() for r in (*stores["LastUpdated"].to_pylist(), *dcs["LastUpdated"].to_pylist())
     }
     assert stamps == {"2024-01-01T00:00:00"}
+
+
+def test_dim_date_does_not_follow_the_clock(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The same configuration gives the same dim_date next year (it used date.today())."""
+    import retail_datagen.generators.dims.dates as dates_module
+
+    today = generate_dates(config())
+
+    class NextYear(date):
+        @classmethod
+        def today(cls) -> date:
+            return date(2031, 7, 1)
+
+    monkeypatch.setattr(dates_module, "date", NextYear)
+    assert generate_dates(config()).equals(today)
+
+
+def test_dim_date_reaches_the_year_of_the_last_fact_day() -> None:
+    first, last = date_range(config(), through=date(2029, 3, 5))
+    assert (first, last) == (date(2023, 1, 1), date(2029, 12, 31))
+    assert date_range(config(), through=date(2024, 3, 5)) == date_range(config())

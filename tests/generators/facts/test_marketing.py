@@ -106,9 +106,12 @@ def test_impressions_are_in_time_order_with_unique_ids(ctx: FactContext) -> None
     assert all(cr.startswith("CRV-" + ca[4:]) for cr, ca in zip(creative, campaign, strict=True))
 
 
-def test_costs_lie_inside_the_channel_band_times_the_device_multiplier(ctx: FactContext) -> None:
+def test_costs_lie_inside_the_channel_cpm_band_times_the_device_multiplier(
+    ctx: FactContext,
+) -> None:
     table = marketing.generate_marketing_day(ctx, DAY).table
-    cents = decimal_to_cents(table["Cost"])
+    assert table.schema.field("Cost").type == pa.decimal128(12, 6)
+    micros = decimal_to_cents(table["Cost"])  # unscaled values: micro-dollars
     channel, device = _col(table, "Channel"), _col(table, "Device")
     cost_cfg = ctx.config.marketing_cost
     for ch in B.CHANNELS:
@@ -117,8 +120,16 @@ def test_costs_lie_inside_the_channel_band_times_the_device_multiplier(ctx: Fact
             if not sel.any():
                 continue
             band, mult = cost_cfg.band(ch), cost_cfg.device_multipliers[dev]
-            assert cents[sel].min() >= round(band.min * mult * 100, 6)
-            assert cents[sel].max() <= round(band.max * mult * 100, 6)
+            assert micros[sel].min() >= round(band.cpm_min * mult * 1000, 6)
+            assert micros[sel].max() <= round(band.cpm_max * mult * 1000, 6)
+
+
+def test_an_impression_costs_a_fraction_of_a_cent_on_average(ctx: FactContext) -> None:
+    """SPEC §6.8: CPM bands put the mean impression well under $0.05 (the old bands: ~$1.5)."""
+    micros = decimal_to_cents(marketing.generate_marketing_day(ctx, DAY).table["Cost"])
+    assert micros.size > 1000
+    assert 1_000 < micros.mean() < 50_000  # between $0.001 and $0.05
+    assert (micros > 0).all()
 
 
 def test_channel_device_and_volume_follow_the_configuration(ctx: FactContext) -> None:

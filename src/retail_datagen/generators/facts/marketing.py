@@ -35,7 +35,7 @@ from retail_datagen.generators.facts.columns import (
 from retail_datagen.generators.facts.context import FactContext
 from retail_datagen.generators.facts.hours import next_open_us
 from retail_datagen.ids import compose
-from retail_datagen.money import cents_to_decimal
+from retail_datagen.money import MICROS_PER_DOLLAR, micros_to_decimal
 from retail_datagen.rng import stream, substream_seeds
 from retail_datagen.schema import normalise
 from retail_datagen.schema.tables import FACT_MARKETING
@@ -47,6 +47,7 @@ __all__ = [
     "campaigns_on",
     "clear_cache",
     "conversions_for_store_day",
+    "cost_bands_micros",
     "digital_seconds",
     "digital_volume_factor",
     "generate_marketing_day",
@@ -216,10 +217,14 @@ class MarketingDay:
     conversions: Conversions  # of this day's impressions, in impression order
 
 
-def _cost_bands_cents(ctx: FactContext) -> tuple[np.ndarray, np.ndarray]:
-    """[channel, device] lowest and highest cost in cents, inside band × device multiplier."""
+def cost_bands_micros(ctx: FactContext) -> tuple[np.ndarray, np.ndarray]:
+    """[channel, device] lowest and highest cost of one impression in micro-dollars.
+
+    A CPM band (USD per 1,000 impressions) × the device multiplier: CPM × 1000 micro-dollars.
+    """
     cost = ctx.config.marketing_cost
-    band = np.array([[cost.band(c).min, cost.band(c).max] for c in B.CHANNELS]) * 100.0
+    cpm = np.array([[cost.band(c).cpm_min, cost.band(c).cpm_max] for c in B.CHANNELS])
+    band = cpm * (MICROS_PER_DOLLAR / 1000)
     mult = np.array([cost.device_multipliers[d] for d in B.DEVICES])
     lo = np.ceil(band[:, :1] * mult[None, :] - 1e-6).astype(np.int64)
     hi = np.floor(band[:, 1:] * mult[None, :] + 1e-6).astype(np.int64)
@@ -243,7 +248,7 @@ def _build_marketing_day(ctx: FactContext, day: date) -> MarketingDay:
     creative = campaign * B.CREATIVES_PER_CAMPAIGN + rng("creative").integers(
         0, B.CREATIVES_PER_CAMPAIGN, n
     )
-    lo, hi = _cost_bands_cents(ctx)
+    lo, hi = cost_bands_micros(ctx)
     lo, hi = lo[channel, device], hi[channel, device]
     cost = np.minimum(lo + np.floor(rng("cost").random(n) * (hi - lo + 1)).astype(np.int64), hi)
 
@@ -266,7 +271,7 @@ def _build_marketing_day(ctx: FactContext, day: date) -> MarketingDay:
             "CreativeId": _creative_vocabulary(campaigns).take(pa.array(creative)),
             "CustomerAdId": ad_id,
             "ImpressionId": impression_id,
-            "Cost": cents_to_decimal(cost),
+            "Cost": micros_to_decimal(cost),
             "Device": lookup(B.DEVICES, device),
             "CustomerID": pa.array(ctx.customer_id[customer], mask=~known),
         }

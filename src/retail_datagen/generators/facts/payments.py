@@ -78,7 +78,7 @@ def build_payments(
 ) -> tuple[pa.Table, np.ndarray]:
     """fact_payments rows for ``n`` sales/orders/refunds, and each one's final tender code.
 
-    Inputs are per sale: ``store_id`` (-1 = NULL), ``customer_id``, ``tender`` (codes into
+    Inputs are per sale: ``store_id`` and ``customer_id`` (-1 = NULL), ``tender`` (codes into
     ``B.TENDERS``), signed ``amount_cents`` and ``event_seconds`` (after midnight) when the
     approved payment completes. A declined attempt comes first: it completed the retry's
     processing time plus a few seconds earlier (never before midnight). Rows whose ``order_id``
@@ -118,6 +118,7 @@ def build_payments(
     take = pa.array(row_sale)
     store = np.asarray(store_id, dtype=np.int64)[row_sale]
     no_ids = pa.nulls(m, pa.string())
+    customer = np.asarray(customer_id, dtype=np.int32)
     table = pa.table(
         {
             "TraceId": trace_ids("fact_payments", partition, day, m, first),
@@ -128,7 +129,7 @@ def build_payments(
             "ReceiptId": receipt_id.take(take) if receipt_id is not None else no_ids,
             "OrderId": order_id.take(take) if order_id is not None else no_ids,
             "StoreID": pa.array(np.maximum(store, 0).astype(np.int32), mask=store < 0),
-            "CustomerID": pa.array(np.asarray(customer_id, dtype=np.int32)[row_sale]),
+            "CustomerID": pa.array(customer[row_sale], mask=customer[row_sale] < 0),
             "TenderType": lookup(
                 B.TENDERS, np.where(is_declined, tender[row_sale], final[row_sale])
             ),

@@ -48,7 +48,7 @@ from retail_datagen.generators.facts.logistics import (
     truck_moves,
 )
 from retail_datagen.generators.facts.online_orders import online_orders_tables, plan_online_orders
-from retail_datagen.generators.facts.returns import empty_pending
+from retail_datagen.generators.facts.returns import empty_pending, prehistory_returns
 from retail_datagen.generators.facts.store_day import finish_store_day, plan_store_day
 from retail_datagen.rng import stream
 from retail_datagen.schema import TABLES, normalise
@@ -100,16 +100,24 @@ class RegionCarry:
     pending: dict[int, pa.Table] = field(default_factory=dict)  # store index -> returns
 
 
-def initial_carry(ctx: FactContext, region: int) -> RegionCarry:
-    """The snapshot stock (where the simulation starts) and the expected sales velocity."""
+def initial_carry(ctx: FactContext, region: int, day: date | None = None) -> RegionCarry:
+    """The snapshot stock (where the simulation starts) and the expected sales velocity.
+
+    On the dataset's first day the stores also carry the returns still pending from sales
+    made before it, so returns start at their normal rate (never on any later day).
+    """
     sc = ctx.supply
     stores = sc.region_stores[region]
     velocity = expected_daily_units(ctx, stores, ctx.history_start).astype(np.float32)
+    pending = {}
+    if day == ctx.history_start:
+        pending = {int(s): prehistory_returns(ctx, int(s), day) for s in stores.tolist()}
     return RegionCarry(
         store_onhand=sc.store_initial[stores].copy(),
         store_velocity=velocity,
         dc_onhand=sc.dc_initial[region].copy(),
         dc_velocity=velocity.sum(axis=0).astype(np.float32),
+        pending=pending,
     )
 
 
@@ -275,7 +283,7 @@ def simulate_region_day(
 ) -> tuple[dict[str, pa.Table], RegionCarry]:
     """Every fact of a region's day, and the state it carries into the next day."""
     sc = ctx.supply
-    carry = carry if carry is not None else initial_carry(ctx, region)
+    carry = carry if carry is not None else initial_carry(ctx, region, day)
     stores = sc.region_stores[region]
     dc_id = int(ctx.dc_id[region])
     partition = region_partition(ctx, region)

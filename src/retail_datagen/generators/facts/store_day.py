@@ -260,7 +260,7 @@ def finish_store_day(
         receipt_id=pa.concat_arrays([sale_ids, return_ids]),
         order_id=None,
         store_id=np.full(customers.size, store_id, np.int64),
-        customer_id=ctx.customer_id[customers],
+        customer_id=np.where(customers >= 0, ctx.customer_id[customers], -1),
         tender=np.concatenate([tender, due.tender]),
         amount_cents=np.concatenate([sales.total, returns.total]),
         event_seconds=np.concatenate([sale_s, return_s]),

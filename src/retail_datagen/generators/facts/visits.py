@@ -185,7 +185,8 @@ def build_visits(
     checkout_s[stay_visit[is_checkout]] = stay_end[is_checkout]
 
     detected = has_checkout | (rng.random(n) < B.BLE_DETECT_NON_BUYER)
-    resolved = detected & (rng.random(n) < B.BLE_RESOLVED_SHARE)
+    # an anonymous returner (customer -1) has no known device to resolve to
+    resolved = detected & (rng.random(n) < B.BLE_RESOLVED_SHARE) & (customer >= 0)
     return Visits(
         customer=customer,
         kind=kind,
