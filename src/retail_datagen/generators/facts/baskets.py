@@ -19,6 +19,7 @@ __all__ = [
     "basket_line_counts",
     "expected_daily_units",
     "line_quantities",
+    "merge_repeats",
     "product_probabilities",
     "sample_products",
 ]
@@ -53,6 +54,25 @@ def basket_line_counts(
     return counts
 
 
+def merge_repeats(
+    basket: np.ndarray, product: np.ndarray, qty: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """One line per product per basket: repeated draws become one line carrying their units.
+
+    ``basket`` is non-decreasing; lines keep the order in which each product first appeared,
+    so a basket still reads in the order it was filled.
+    """
+    if basket.size < 2:
+        return basket, product, qty
+    key = basket.astype(np.int64) * (int(product.max()) + 1) + product
+    _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
+    units = np.bincount(inverse, weights=qty, minlength=first.size)
+    order = np.argsort(first, kind="stable")
+    pick = first[order]
+    merged: np.ndarray = np.rint(units[order]).astype(qty.dtype)
+    return basket[pick], product[pick], merged
+
+
 def line_quantities(rng: np.random.Generator, n: int) -> np.ndarray:
     cdf = np.cumsum(B.LINE_QTY_P)
     qty: np.ndarray = np.searchsorted(cdf, rng.random(n) * cdf[-1], side="right") + 1
@@ -62,35 +82,55 @@ def line_quantities(rng: np.random.Generator, n: int) -> np.ndarray:
 def product_probabilities(
     ctx: FactContext, day: date, format_code: int, segment: int, price_tilt: float = 0.0
 ) -> np.ndarray:
-    """Probability of each product being the next line, for one format, segment and day."""
+    """Probability of each product being the next line, for one format, segment and day.
+
+    Inside a department, choice follows popularity and price; across departments, lines are
+    spread so each department takes its share of the format's spend (``DEPARTMENT_SHARES``);
+    then seasons and holiday lifts move demand between categories.
+    """
     launched = ctx.launched_mask(day)
     price = np.maximum(ctx.product_price, 1).astype(np.float64)
-    w = ctx.product_popularity ** B.SEGMENT_POPULARITY_EXPONENT[segment]
-    w = w * price ** -(B.SEGMENT_PRICE_BETA[segment] + price_tilt) * launched
-    lifts = calendar.category_lift(day)
-    if lifts:
-        factor = np.ones(len(ctx.category_names))
-        for name, value in lifts.items():
-            if name in ctx.category_names:
-                factor[ctx.category_names.index(name)] = value
-        w = w * factor[ctx.product_category]
-    shares = np.array(
-        [
-            B.DEPARTMENT_SHARES.get(d, (B.OTHER_DEPARTMENT_SHARE,) * len(B.STORE_FORMATS))[
-                format_code
-            ]
-            for d in ctx.department_names
-        ]
+    n_departments = len(ctx.department_names)
+    dept_beta = np.array(
+        [B.DEPARTMENT_PRICE_BETA.get(d, B.PRICE_BETA) for d in ctx.department_names]
     )
-    dept_sum = np.bincount(ctx.product_department, weights=w, minlength=len(shares))
-    present = dept_sum > 0
-    dept_factor = np.where(present, shares / np.where(present, dept_sum, 1.0), 0.0)
-    p = w * dept_factor[ctx.product_department]
+    beta = B.SEGMENT_PRICE_BETA[segment] + B.FORMAT_PRICE_BETA[format_code] + price_tilt
+    w = ctx.product_popularity ** B.SEGMENT_POPULARITY_EXPONENT[segment]
+    w = w * price ** -(dept_beta[ctx.product_department] + beta) * launched
+    dept_weight = np.bincount(ctx.product_department, weights=w, minlength=n_departments)
+    dept_spend = np.bincount(ctx.product_department, weights=w * price, minlength=n_departments)
+    present = dept_weight > 0
+    # lines per unit of department weight: revenue share / mean price, over the weight
+    dept_factor = np.divide(
+        _department_shares(ctx, format_code) * dept_weight,
+        dept_spend * dept_weight,
+        out=np.zeros(n_departments),
+        where=present,
+    )
+    p = w * dept_factor[ctx.product_department] * _category_factor(ctx, day)[ctx.product_category]
     total = p.sum()
     if total <= 0:  # nothing launched yet in the mixed departments: fall back to launched items
         p = launched.astype(np.float64)
         total = p.sum()
     return p / total if total > 0 else np.full(p.size, 1.0 / p.size)
+
+
+def _department_shares(ctx: FactContext, format_code: int) -> np.ndarray:
+    other = (B.OTHER_DEPARTMENT_SHARE,) * len(B.STORE_FORMATS)
+    return np.array([B.DEPARTMENT_SHARES.get(d, other)[format_code] for d in ctx.department_names])
+
+
+def _category_factor(ctx: FactContext, day: date) -> np.ndarray:
+    """Per category: its season on ``day`` times any holiday lift."""
+    factor = np.ones(len(ctx.category_names))
+    index = {name: i for i, name in enumerate(ctx.category_names)}
+    for name, value in calendar.category_season(day).items():
+        if name in index:
+            factor[index[name]] *= value
+    for name, value in calendar.category_lift(day).items():
+        if name in index:
+            factor[index[name]] *= value
+    return factor
 
 
 def sample_products(

@@ -1,0 +1,89 @@
+"""Baskets: one line per product per receipt/order, units kept, ProductCount counts products."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from retail_datagen.generators.facts.baskets import merge_repeats
+from retail_datagen.generators.facts.context import FactContext
+from retail_datagen.generators.facts.online_orders import generate_online_orders_day
+from retail_datagen.generators.facts.returns import empty_pending
+from retail_datagen.generators.facts.store_day import finish_store_day, plan_store_day
+
+DAY = date(2024, 3, 8)
+
+
+def _repeated_keys(table: pa.Table, key: str) -> int:
+    pairs = table.group_by([key, "ProductID"]).aggregate([("Line", "count")])
+    return int(pc.sum(pc.greater(pairs["Line_count"], 1)).as_py() or 0)
+
+
+def test_merge_repeats_keeps_units_and_first_appearance_order() -> None:
+    basket = np.array([0, 0, 0, 0, 1, 1, 2])
+    product = np.array([5, 3, 5, 5, 3, 3, 9])
+    qty = np.array([1, 2, 1, 3, 1, 1, 4])
+    b, p, q = merge_repeats(basket, product, qty)
+    assert b.tolist() == [0, 0, 1, 2]
+    assert p.tolist() == [5, 3, 3, 9]
+    assert q.tolist() == [5, 2, 2, 4]
+
+
+def test_each_product_is_one_line_per_receipt_with_the_units_drawn(ctx: FactContext) -> None:
+    pending = empty_pending()
+    for i in range(3):
+        demand = plan_store_day(ctx, 0, DAY + timedelta(days=i), pending)
+        assert demand is not None
+        result = finish_store_day(ctx, demand, demand.product, demand.qty)
+        pending = result.pending_returns
+        lines = result.tables["fact_receipt_lines"]
+        assert _repeated_keys(lines, "ReceiptId") == 0
+        sales = lines.filter(pc.greater(lines["Qty"], 0))
+        assert pc.sum(sales["Qty"]).as_py() == int(demand.qty.sum())  # no unit lost
+
+
+def test_a_substitute_already_in_the_basket_joins_its_line(ctx: FactContext) -> None:
+    demand = plan_store_day(ctx, 0, DAY, empty_pending())
+    assert demand is not None
+    product = demand.product.copy()
+    first = demand.line_receipt == demand.line_receipt[0]
+    product[first] = product[0]  # every shelf of the first basket empty: one substitute for all
+    result = finish_store_day(ctx, demand, product, demand.qty)
+    lines = result.tables["fact_receipt_lines"]
+    assert _repeated_keys(lines, "ReceiptId") == 0
+    first_id = lines["ReceiptId"][0]
+    mine = lines.filter(pc.equal(lines["ReceiptId"], first_id))
+    assert mine.num_rows == 1
+    assert mine["Qty"][0].as_py() == int(demand.qty[first].sum())
+    ledger = result.sold
+    assert int(ledger.qty.sum()) == int(demand.qty.sum())
+
+
+def test_each_product_is_one_line_per_online_order(ctx: FactContext) -> None:
+    for i in range(3):
+        lines = generate_online_orders_day(ctx, DAY + timedelta(days=i))["fact_online_order_lines"]
+        assert lines.num_rows > 0
+        assert _repeated_keys(lines, "OrderId") == 0
+
+
+def test_product_count_counts_the_distinct_promoted_products(ctx: FactContext) -> None:
+    demand = plan_store_day(ctx, 0, date(2024, 12, 14), empty_pending())
+    assert demand is not None
+    tables = finish_store_day(ctx, demand, demand.product, demand.qty).tables
+    promos, lines = tables["fact_promotions"], tables["fact_receipt_lines"]
+    assert promos.num_rows > 0
+    promoted = lines.filter(pc.is_valid(lines["PromoCode"]))
+    distinct = promoted.group_by("ReceiptId").aggregate([("ProductID", "count_distinct")])
+    expected = sorted(
+        zip(
+            *distinct.select(["ReceiptId", "ProductID_count_distinct"]).to_pydict().values(),
+            strict=True,
+        )
+    )
+    got = sorted(
+        zip(*promos.select(["ReceiptId", "ProductCount"]).to_pydict().values(), strict=True)
+    )
+    assert got == expected
