@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import date, timedelta
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from retail_datagen.generators.facts import behaviour as B
 from retail_datagen.generators.facts.baskets import merge_repeats
 from retail_datagen.generators.facts.context import FactContext
 from retail_datagen.generators.facts.online_orders import generate_online_orders_day
 from retail_datagen.generators.facts.returns import empty_pending
-from retail_datagen.generators.facts.store_day import finish_store_day, plan_store_day
+from retail_datagen.generators.facts.store_day import (
+    finish_store_day,
+    plan_store_day,
+    simulate_store_day,
+)
+from retail_datagen.money import decimal_to_cents
 
 DAY = date(2024, 3, 8)
 
@@ -87,3 +94,26 @@ def test_product_count_counts_the_distinct_promoted_products(ctx: FactContext) -
         zip(*promos.select(["ReceiptId", "ProductCount"]).to_pydict().values(), strict=True)
     )
     assert got == expected
+
+
+def test_tickets_grow_with_the_format_and_stay_believable(ctx: FactContext) -> None:
+    """Every format (stores 0-4 recast as HYPERMARKET..EXPRESS): $25-120, ordered, skewed."""
+    formats = np.arange(ctx.n_stores) % len(B.STORE_FORMATS)
+    recast = dataclasses.replace(ctx, store_format=formats.astype(ctx.store_format.dtype))
+    means = []
+    for store in range(len(B.STORE_FORMATS)):
+        totals = np.concatenate(
+            [
+                decimal_to_cents(
+                    simulate_store_day(recast, store, day, empty_pending()).tables["fact_receipts"][
+                        "Total"
+                    ]
+                )
+                / 100
+                for day in (DAY, DAY + timedelta(days=1))
+            ]
+        )
+        assert np.median(totals) < totals.mean()
+        means.append(float(totals.mean()))
+    assert all(25 <= m <= 120 for m in means), means
+    assert means[0] == max(means) and means[-1] == min(means), means
