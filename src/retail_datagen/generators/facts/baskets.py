@@ -147,12 +147,30 @@ def sample_products(
     groups = segment.astype(np.int64) * 2 + (0 if tilted is None else tilted.astype(np.int64))
     for g in np.unique(groups).tolist():
         sel = groups == g
-        seg, tilt = divmod(g, 2)
-        cdf = np.cumsum(
-            product_probabilities(ctx, day, format_code, seg, B.MARKETING_PRICE_TILT * tilt)
-        )
+        cdf = _product_cdf(ctx, day, format_code, *divmod(g, 2))
         out[sel] = np.minimum(np.searchsorted(cdf, u[sel] * cdf[-1], side="right"), cdf.size - 1)
     return out
+
+
+_CDF_MEMO = "product_cdfs"
+
+
+def _product_cdf(
+    ctx: FactContext, day: date, format_code: int, segment: int, tilted: int
+) -> np.ndarray:
+    """Cumulative product probabilities, memoised for the day: the stores of a format share
+    them (a pure function of its arguments, so the memo never changes a result)."""
+    ordinal = day.toordinal()
+    memo = ctx.memo.get(_CDF_MEMO)
+    if not (isinstance(memo, tuple) and memo[0] == ordinal):
+        memo = ctx.memo[_CDF_MEMO] = (ordinal, {})
+    cdfs: dict[tuple[int, int, int], np.ndarray] = memo[1]
+    key = (format_code, segment, tilted)
+    cdf = cdfs.get(key)
+    if cdf is None:
+        tilt = B.MARKETING_PRICE_TILT * tilted
+        cdf = cdfs[key] = np.cumsum(product_probabilities(ctx, day, format_code, segment, tilt))
+    return cdf
 
 
 def expected_daily_units(ctx: FactContext, stores: np.ndarray, day: date) -> np.ndarray:
