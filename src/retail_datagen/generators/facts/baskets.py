@@ -7,6 +7,7 @@ segment's price preference, holiday lifts and launch dates.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 
 import numpy as np
@@ -88,26 +89,23 @@ def product_probabilities(
     spread so each department takes its share of the format's spend (``DEPARTMENT_SHARES``);
     then seasons and holiday lifts move demand between categories.
     """
+    catalogue = _catalogue(ctx)
     launched = ctx.launched_mask(day)
     price = np.maximum(ctx.product_price, 1).astype(np.float64)
-    n_departments = len(ctx.department_names)
-    dept_beta = np.array(
-        [B.DEPARTMENT_PRICE_BETA.get(d, B.PRICE_BETA) for d in ctx.department_names]
+    beta = catalogue.beta + (
+        B.SEGMENT_PRICE_BETA[segment] + B.FORMAT_PRICE_BETA[format_code] + price_tilt
     )
-    beta = B.SEGMENT_PRICE_BETA[segment] + B.FORMAT_PRICE_BETA[format_code] + price_tilt
-    w = ctx.product_popularity ** B.SEGMENT_POPULARITY_EXPONENT[segment]
-    w = w * price ** -(dept_beta[ctx.product_department] + beta) * launched
-    dept_weight = np.bincount(ctx.product_department, weights=w, minlength=n_departments)
-    dept_spend = np.bincount(ctx.product_department, weights=w * price, minlength=n_departments)
-    present = dept_weight > 0
-    # lines per unit of department weight: revenue share / mean price, over the weight
-    dept_factor = np.divide(
-        _department_shares(ctx, format_code) * dept_weight,
-        dept_spend * dept_weight,
-        out=np.zeros(n_departments),
-        where=present,
+    w = np.exp(
+        B.SEGMENT_POPULARITY_EXPONENT[segment] * catalogue.log_popularity - beta * np.log(price)
     )
-    p = w * dept_factor[ctx.product_department] * _category_factor(ctx, day)[ctx.product_category]
+    w *= launched
+    department = ctx.product_department
+    spend = np.bincount(department, weights=w * price, minlength=catalogue.shares.shape[1])
+    # a department's lines in proportion to its share of spend over its expected spend
+    factor = np.divide(
+        catalogue.shares[format_code], spend, out=np.zeros(spend.size), where=spend > 0
+    )
+    p = w * factor[department] * _category_factor(ctx, day)[ctx.product_category]
     total = p.sum()
     if total <= 0:  # nothing launched yet in the mixed departments: fall back to launched items
         p = launched.astype(np.float64)
@@ -115,22 +113,55 @@ def product_probabilities(
     return p / total if total > 0 else np.full(p.size, 1.0 / p.size)
 
 
-def _department_shares(ctx: FactContext, format_code: int) -> np.ndarray:
-    other = (B.OTHER_DEPARTMENT_SHARE,) * len(B.STORE_FORMATS)
-    return np.array([B.DEPARTMENT_SHARES.get(d, other)[format_code] for d in ctx.department_names])
+@dataclass(frozen=True)
+class _Catalogue:
+    """What line choice reads on every call that depends on the context only."""
+
+    log_popularity: np.ndarray
+    beta: np.ndarray  # per product: its department's price exponent
+    shares: np.ndarray  # (formats, departments): share of spend
+
+
+def _catalogue(ctx: FactContext) -> _Catalogue:
+    catalogue = ctx.memo.get(_CATALOGUE_MEMO)
+    if not isinstance(catalogue, _Catalogue):
+        names = ctx.department_names
+        other = (B.OTHER_DEPARTMENT_SHARE,) * len(B.STORE_FORMATS)
+        beta = np.array([B.DEPARTMENT_PRICE_BETA.get(d, B.PRICE_BETA) for d in names])
+        catalogue = ctx.memo[_CATALOGUE_MEMO] = _Catalogue(
+            log_popularity=np.log(ctx.product_popularity),
+            beta=beta[ctx.product_department],
+            shares=np.array([B.DEPARTMENT_SHARES.get(d, other) for d in names]).T,
+        )
+    return catalogue
 
 
 def _category_factor(ctx: FactContext, day: date) -> np.ndarray:
     """Per category: its season on ``day`` times any holiday lift."""
-    factor = np.ones(len(ctx.category_names))
-    index = {name: i for i, name in enumerate(ctx.category_names)}
-    for name, value in calendar.category_season(day).items():
-        if name in index:
-            factor[index[name]] *= value
-    for name, value in calendar.category_lift(day).items():
-        if name in index:
-            factor[index[name]] *= value
-    return factor
+    memo = _day_memo(ctx, day)
+    factor = memo.get("category")
+    if factor is None:
+        factor = memo["category"] = np.ones(len(ctx.category_names))
+        index = {name: i for i, name in enumerate(ctx.category_names)}
+        for lifts in (calendar.category_season(day), calendar.category_lift(day)):
+            for name, value in lifts.items():
+                if name in index:
+                    factor[index[name]] *= value
+    result: np.ndarray = factor
+    return result
+
+
+def _day_memo(ctx: FactContext, day: date) -> dict[object, np.ndarray]:
+    """Per-day derived arrays of the last few days (the stores of a day share them). They are
+    pure functions of (context, day, key), so the memo never changes a result."""
+    days: dict[int, dict[object, np.ndarray]] = ctx.memo.setdefault(_DAY_MEMO, {})
+    ordinal = day.toordinal()
+    if ordinal not in days and len(days) >= _MEMO_DAYS:
+        days.pop(min(days))
+    return days.setdefault(ordinal, {})
+
+
+_CATALOGUE_MEMO, _DAY_MEMO, _MEMO_DAYS = "basket_catalogue", "basket_days", 3
 
 
 def sample_products(
@@ -145,32 +176,17 @@ def sample_products(
     out = np.empty(segment.size, dtype=np.int64)
     u = rng.random(segment.size)
     groups = segment.astype(np.int64) * 2 + (0 if tilted is None else tilted.astype(np.int64))
+    memo = _day_memo(ctx, day)
     for g in np.unique(groups).tolist():
         sel = groups == g
-        cdf = _product_cdf(ctx, day, format_code, *divmod(g, 2))
+        seg, tilt = divmod(g, 2)
+        key = (format_code, seg, tilt)
+        cdf = memo.get(key)
+        if cdf is None:
+            p = product_probabilities(ctx, day, format_code, seg, B.MARKETING_PRICE_TILT * tilt)
+            cdf = memo[key] = np.cumsum(p)
         out[sel] = np.minimum(np.searchsorted(cdf, u[sel] * cdf[-1], side="right"), cdf.size - 1)
     return out
-
-
-_CDF_MEMO = "product_cdfs"
-
-
-def _product_cdf(
-    ctx: FactContext, day: date, format_code: int, segment: int, tilted: int
-) -> np.ndarray:
-    """Cumulative product probabilities, memoised for the day: the stores of a format share
-    them (a pure function of its arguments, so the memo never changes a result)."""
-    ordinal = day.toordinal()
-    memo = ctx.memo.get(_CDF_MEMO)
-    if not (isinstance(memo, tuple) and memo[0] == ordinal):
-        memo = ctx.memo[_CDF_MEMO] = (ordinal, {})
-    cdfs: dict[tuple[int, int, int], np.ndarray] = memo[1]
-    key = (format_code, segment, tilted)
-    cdf = cdfs.get(key)
-    if cdf is None:
-        tilt = B.MARKETING_PRICE_TILT * tilted
-        cdf = cdfs[key] = np.cumsum(product_probabilities(ctx, day, format_code, segment, tilt))
-    return cdf
 
 
 def expected_daily_units(ctx: FactContext, stores: np.ndarray, day: date) -> np.ndarray:
