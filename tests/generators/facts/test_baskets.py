@@ -8,9 +8,10 @@ from datetime import date, timedelta
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+import pytest
 
 from retail_datagen.generators.facts import behaviour as B
-from retail_datagen.generators.facts.baskets import merge_repeats
+from retail_datagen.generators.facts.baskets import merge_repeats, product_probabilities
 from retail_datagen.generators.facts.context import FactContext
 from retail_datagen.generators.facts.online_orders import generate_online_orders_day
 from retail_datagen.generators.facts.returns import empty_pending
@@ -117,3 +118,25 @@ def test_tickets_grow_with_the_format_and_stay_believable(ctx: FactContext) -> N
         means.append(float(totals.mean()))
     assert all(25 <= m <= 120 for m in means), means
     assert means[0] == max(means) and means[-1] == min(means), means
+
+
+def test_supercenter_like_formats_spend_about_58_percent_on_grocery_type_departments() -> None:
+    for fmt in range(len(B.STORE_FORMATS)):
+        assert sum(shares[fmt] for shares in B.DEPARTMENT_SHARES.values()) == pytest.approx(1.0)
+    for name in ("HYPERMARKET", "SUPERSTORE"):
+        fmt = B.STORE_FORMATS.index(name)
+        grocery = sum(B.DEPARTMENT_SHARES[d][fmt] for d in B.GROCERY_DEPARTMENTS)
+        assert 0.55 <= grocery <= 0.60, name
+
+
+def test_out_of_season_categories_are_damped(ctx: FactContext) -> None:
+    """Grilling sells in summer, holiday decor in December — not the other way round."""
+    fmt = B.STORE_FORMATS.index("SUPERSTORE")
+
+    def share(day: date, category: str) -> float:
+        p = product_probabilities(ctx, day, fmt, 0)
+        return float(p[ctx.product_category == ctx.category_names.index(category)].sum())
+
+    january, july, december = date(2024, 1, 20), date(2024, 7, 10), date(2024, 12, 10)
+    assert share(january, "Grilling & Outdoor") < 0.2 * share(july, "Grilling & Outdoor")
+    assert share(july, "Holiday Decor") < 0.2 * share(december, "Holiday Decor")

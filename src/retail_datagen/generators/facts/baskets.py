@@ -1,8 +1,9 @@
 """Baskets: how many lines a shopper buys, which products and how many units (SPEC §6.1).
 
 Basket size follows the store format, the trip type and the segment, scaled by the configured
-``items_per_ticket_mean``; product choice follows the format's department mix, popularity, the
-segment's price preference, holiday lifts and launch dates.
+``items_per_ticket_mean``; product choice weighs popularity and price (by department, segment and
+format) and spreads lines so each department takes the format's share of spend, then follows
+seasons, holiday lifts and launch dates. A product drawn twice is one line (``merge_repeats``).
 """
 
 from __future__ import annotations
