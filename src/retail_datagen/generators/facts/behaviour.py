@@ -95,7 +95,7 @@ SEGMENT_PRICE_BETA = np.array([0.15, 0.0, -0.15, -0.05])
 SEGMENT_POPULARITY_EXPONENT = np.array([1.0, 1.2, 0.9, 1.5])
 # Smaller formats sell fill-in and need-it-now items (medicine, chargers, motor oil) rather
 # than cheap bulk groceries: their shoppers weigh price less (added to the price exponent).
-# With the shares below this gives average tickets of about $29 (express), $34, $45, $59 and
+# With the shares below this gives average tickets of about $30 (express), $34, $45, $58 and
 # $85 (hypermarket) at the default items_per_ticket_mean.
 FORMAT_PRICE_BETA = np.array([0.15, 0.10, -0.10, -0.45, -0.90])
 # "Grocery-type" departments: food and consumables, as large US chains report grocery sales
@@ -103,14 +103,15 @@ FORMAT_PRICE_BETA = np.array([0.15, 0.10, -0.10, -0.45, -0.90])
 GROCERY_DEPARTMENTS: tuple[str, ...] = ("Grocery", "Health & Beauty", "Pet Supplies")
 # Share of a format's spend by department (rows follow STORE_FORMATS), before seasons and
 # holiday lifts: line choice is normalised so that each department takes this share of the
-# revenue whatever its prices (about 58 % grocery-type in the supercenter-like formats; an
-# express store sells more health, electronics and car items).
+# revenue whatever its prices: about 60 % grocery-type in the supercenter-like formats (a few
+# points less once seasons lift general merchandise); an express store sells more health,
+# electronics and car items.
 DEPARTMENT_SHARES: dict[str, tuple[float, float, float, float, float]] = {
-    "Grocery": (0.44, 0.45, 0.44, 0.46, 0.30),
+    "Grocery": (0.46, 0.47, 0.45, 0.46, 0.30),
     "Health & Beauty": (0.09, 0.09, 0.10, 0.11, 0.16),
     "Pet Supplies": (0.04, 0.04, 0.04, 0.04, 0.03),
-    "Home & Garden": (0.10, 0.10, 0.10, 0.09, 0.08),
-    "Clothing": (0.07, 0.07, 0.07, 0.05, 0.03),
+    "Home & Garden": (0.09, 0.09, 0.09, 0.09, 0.08),
+    "Clothing": (0.06, 0.06, 0.07, 0.05, 0.03),
     "Electronics": (0.08, 0.07, 0.07, 0.07, 0.16),
     "Baby & Kids": (0.06, 0.06, 0.06, 0.06, 0.06),
     "Automotive": (0.03, 0.03, 0.03, 0.03, 0.07),
