@@ -95,8 +95,8 @@ SEGMENT_PRICE_BETA = np.array([0.15, 0.0, -0.15, -0.05])
 SEGMENT_POPULARITY_EXPONENT = np.array([1.0, 1.2, 0.9, 1.5])
 # Smaller formats sell fill-in and need-it-now items (medicine, chargers, motor oil) rather
 # than cheap bulk groceries: their shoppers weigh price less (added to the price exponent).
-# With the shares below this gives average tickets of about $30 (express), $34, $45, $58 and
-# $85 (hypermarket) at the default items_per_ticket_mean.
+# With the shares below this gives average tickets of about $30 (express), $35, $44, $56 and
+# $80-90 (hypermarket) at the default items_per_ticket_mean.
 FORMAT_PRICE_BETA = np.array([0.15, 0.10, -0.10, -0.45, -0.90])
 # "Grocery-type" departments: food and consumables, as large US chains report grocery sales
 # (health and beauty aids and pet supplies included). Used by tuning and by validation.
