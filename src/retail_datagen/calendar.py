@@ -20,6 +20,7 @@ from retail_datagen import rng
 
 __all__ = [
     "CATEGORY_LIFTS",
+    "CATEGORY_SEASONS",
     "CLOSED_HOLIDAYS",
     "DOW_MULTIPLIERS",
     "ELECTRONICS_CATEGORIES",
@@ -38,6 +39,7 @@ __all__ = [
     "CategoryLift",
     "Lift",
     "category_lift",
+    "category_season",
     "day_multipliers",
     "holiday_name",
     "holidays",
@@ -158,6 +160,21 @@ CATEGORY_LIFTS: tuple[CategoryLift, ...] = (
     CategoryLift(
         "08-15", -14, 14, (*((c, 1.8) for c in OFFICE_CATEGORIES), ("Kids' Apparel", 1.6))
     ),
+)
+
+# Seasonal categories sell in their season (SPEC §6.1): demand by month (Jan..Dec) relative to
+# an ordinary month, interpolated between mid-months; unlisted categories sell evenly all year.
+# A factor >= 1 marks a month in season, <= 0.5 a month out of season (validation compares them).
+CATEGORY_SEASONS: Mapping[str, tuple[float, ...]] = MappingProxyType(
+    {
+        "Grilling & Outdoor": (0.15, 0.2, 0.5, 1.1, 1.8, 2.1, 2.0, 1.5, 0.8, 0.35, 0.2, 0.15),
+        "Pool & Beach": (0.1, 0.1, 0.3, 0.7, 1.5, 2.4, 2.4, 1.6, 0.5, 0.15, 0.1, 0.1),
+        "Lawn & Garden": (0.3, 0.4, 1.0, 1.7, 1.9, 1.5, 1.1, 0.9, 0.8, 0.6, 0.35, 0.3),
+        "Camping & Hiking": (0.4, 0.4, 0.6, 0.9, 1.3, 1.7, 1.7, 1.4, 1.0, 0.7, 0.5, 0.5),
+        "Holiday Decor": (0.35, 0.25, 0.25, 0.3, 0.2, 0.2, 0.2, 0.25, 0.6, 1.4, 2.6, 3.4),
+        "Toys": (0.7, 0.7, 0.75, 0.8, 0.8, 0.8, 0.8, 0.85, 0.85, 1.0, 1.7, 2.3),
+        "Fitness": (1.8, 1.3, 1.0, 0.9, 0.9, 0.8, 0.8, 0.8, 0.9, 0.9, 0.9, 1.0),
+    }
 )
 
 # Weather per store-day (SPEC §11): conditions, their traffic effect, and the probability of
@@ -300,15 +317,20 @@ _MID_MONTHS = np.arange(12) + 0.5
 _ORDINARY_DAY_MEAN = float(np.mean(MONTH_SEASON) * np.mean(DOW_MULTIPLIERS))
 
 
-def _season(days: np.ndarray) -> np.ndarray:
-    """Season level per day, linearly interpolated between mid-month points (no month jumps)."""
+def _month_position(days: np.ndarray) -> np.ndarray:
+    """Position of each day in the year in months (0.5 = mid-January), for mid-month curves."""
     months = days.astype("datetime64[M]")
     day_of_month = (days - months.astype("datetime64[D]")).astype(np.int64)
     month_length = ((months + 1).astype("datetime64[D]") - months.astype("datetime64[D]")).astype(
         np.int64
     )
-    position = months.astype(np.int64) % 12 + (day_of_month + 0.5) / month_length
-    season: np.ndarray = np.interp(position, _MID_MONTHS, MONTH_SEASON, period=12)
+    position: np.ndarray = months.astype(np.int64) % 12 + (day_of_month + 0.5) / month_length
+    return position
+
+
+def _season(days: np.ndarray) -> np.ndarray:
+    """Season level per day, linearly interpolated between mid-month points (no month jumps)."""
+    season: np.ndarray = np.interp(_month_position(days), _MID_MONTHS, MONTH_SEASON, period=12)
     return season
 
 
@@ -374,6 +396,15 @@ def _category_lifts(year: int) -> Mapping[date, Mapping[str, float]]:
 def category_lift(d: date) -> dict[str, float]:
     """Demand multipliers by product Category on ``d``; empty on ordinary days."""
     return dict(_category_lifts(d.year).get(d, {}))
+
+
+def category_season(d: date) -> dict[str, float]:
+    """Demand multiplier on ``d`` of each category of :data:`CATEGORY_SEASONS`."""
+    position = _month_position(np.array([d], dtype="datetime64[D]"))
+    return {
+        name: float(np.interp(position, _MID_MONTHS, curve, period=12)[0])
+        for name, curve in CATEGORY_SEASONS.items()
+    }
 
 
 # ================================================================ weather

@@ -438,7 +438,7 @@ FACT_PROMOTIONS = Table(
         C("PromoCode", CAT),
         C("DiscountType", CAT, "PERCENT or BOGO"),
         C("DiscountAmount", MONEY),
-        C("ProductCount", I32, "promoted lines"),
+        C("ProductCount", I32, "distinct products the code applied to"),
     ),
     primary_key=("TraceId",),
     foreign_keys=(

@@ -44,6 +44,7 @@ CHECK_MODULES = (
     "retail_datagen.validation.returns_checks",
     "retail_datagen.validation.cost_checks",
     "retail_datagen.validation.date_checks",
+    "retail_datagen.validation.basket_checks",
 )
 
 

@@ -21,7 +21,7 @@ CONVERSION_WEEKEND_FACTOR = 0.93
 CONVERSION_BOUNDS = (0.12, 0.28)
 MARKETING_BUY_PROBABILITY = 0.80  # marketing-driven visitors (vs the 40 % intent baseline)
 MARKETING_BASKET_LIFT = 1.25  # 25 % larger baskets
-MARKETING_PRICE_TILT = -0.25  # spend ~30 % more: lean to pricier products
+MARKETING_PRICE_TILT = -0.10  # with the larger basket, ~30 % more spend: pricier products
 MARKETING_ARRIVAL_SPREAD_S = 1_200  # ad-driven visitors arrive within 20 min of the slot
 
 # Which customers visit a store: its home customers, nearby customers for whom it is the second
@@ -81,21 +81,42 @@ SEGMENT_BASKET_FACTOR = np.array([0.95, 0.80, 1.10, 1.05])
 # quantity per line: 1, 2, 3, 4 units
 LINE_QTY_P = np.array([0.78, 0.16, 0.04, 0.02])
 LINE_QTY_MEAN = float((LINE_QTY_P * np.arange(1, 5)).sum())
-# price preference: weight ∝ price ** -beta (budget shoppers lean cheap, quality seekers dear)
-SEGMENT_PRICE_BETA = np.array([0.35, 0.10, -0.20, 0.0])
+# Line choice weighs price: weight ∝ popularity ** exponent × price ** -beta, beta = the
+# department's + the segment's + the format's, so cheap everyday goods fill baskets and a
+# $1,000 sofa set stays a rare line. Price matters less for food than for durables; budget
+# shoppers lean cheap, quality seekers dear.
+DEPARTMENT_PRICE_BETA: dict[str, float] = {
+    "Grocery": 0.3,
+    "Health & Beauty": 0.6,
+    "Pet Supplies": 0.6,
+}
+PRICE_BETA = 1.1  # every other department
+SEGMENT_PRICE_BETA = np.array([0.15, 0.0, -0.15, -0.05])
 SEGMENT_POPULARITY_EXPONENT = np.array([1.0, 1.2, 0.9, 1.5])
-# share of lines by department and format (rows follow STORE_FORMATS)
+# Smaller formats sell fill-in and need-it-now items (medicine, chargers, motor oil) rather
+# than cheap bulk groceries: their shoppers weigh price less (added to the price exponent).
+# With the shares below this gives average tickets of about $30 (express), $35, $44, $56 and
+# $80-90 (hypermarket) at the default items_per_ticket_mean.
+FORMAT_PRICE_BETA = np.array([0.15, 0.10, -0.10, -0.45, -0.90])
+# "Grocery-type" departments: food and consumables, as large US chains report grocery sales
+# (health and beauty aids and pet supplies included). Used by tuning and by validation.
+GROCERY_DEPARTMENTS: tuple[str, ...] = ("Grocery", "Health & Beauty", "Pet Supplies")
+# Share of a format's spend by department (rows follow STORE_FORMATS), before seasons and
+# holiday lifts: line choice is normalised so that each department takes this share of the
+# revenue whatever its prices: about 60 % grocery-type in the supercenter-like formats (a few
+# points less once seasons lift general merchandise); an express store sells more health,
+# electronics and car items.
 DEPARTMENT_SHARES: dict[str, tuple[float, float, float, float, float]] = {
-    "Grocery": (0.42, 0.45, 0.50, 0.58, 0.72),
-    "Health & Beauty": (0.09, 0.10, 0.10, 0.11, 0.12),
-    "Home & Garden": (0.10, 0.09, 0.09, 0.07, 0.04),
-    "Clothing": (0.09, 0.08, 0.07, 0.05, 0.00),
-    "Electronics": (0.07, 0.06, 0.04, 0.02, 0.02),
-    "Baby & Kids": (0.06, 0.06, 0.06, 0.05, 0.02),
-    "Pet Supplies": (0.05, 0.05, 0.05, 0.05, 0.04),
-    "Automotive": (0.03, 0.03, 0.02, 0.01, 0.01),
-    "Office Supplies": (0.04, 0.04, 0.03, 0.03, 0.02),
-    "Seasonal & Sports": (0.05, 0.04, 0.04, 0.03, 0.01),
+    "Grocery": (0.46, 0.47, 0.45, 0.46, 0.30),
+    "Health & Beauty": (0.09, 0.09, 0.10, 0.11, 0.16),
+    "Pet Supplies": (0.04, 0.04, 0.04, 0.04, 0.03),
+    "Home & Garden": (0.09, 0.09, 0.09, 0.09, 0.08),
+    "Clothing": (0.06, 0.06, 0.07, 0.05, 0.03),
+    "Electronics": (0.08, 0.07, 0.07, 0.07, 0.16),
+    "Baby & Kids": (0.06, 0.06, 0.06, 0.06, 0.06),
+    "Automotive": (0.03, 0.03, 0.03, 0.03, 0.07),
+    "Office Supplies": (0.03, 0.03, 0.03, 0.03, 0.05),
+    "Seasonal & Sports": (0.06, 0.06, 0.06, 0.06, 0.06),
 }
 OTHER_DEPARTMENT_SHARE = 0.02  # departments a user's own dictionary adds
 
@@ -164,13 +185,17 @@ CONVERSION_DELAY_HOURS = (1, 48)
 CAMPAIGN_KINDS = ("SEASONAL_SALE", "PRODUCT_LAUNCH", "LOYALTY", "FLASH_SALE")
 
 
+# the best-seller is at most ~40× an average product (one SKU never carries several % of sales)
+POPULARITY_FLOOR = 0.002
+
+
 def product_popularity(seed: int, product_id: np.ndarray) -> np.ndarray:
     """A stable, skewed popularity per product (a few best-sellers, a long tail).
 
     Keyed by product id, so adding products never changes the others' popularity.
     """
     u = uniform_from_seeds(substream_seeds(seed, "product_popularity", product_id))
-    popularity: np.ndarray = np.power(np.clip(u, 1e-9, 1.0), -0.6)  # Pareto-like tail
+    popularity: np.ndarray = np.power(np.clip(u, POPULARITY_FLOOR, 1.0), -0.6)  # Pareto-like
     return popularity
 
 

@@ -14,7 +14,11 @@ import numpy as np
 import pyarrow as pa
 
 from retail_datagen.generators.facts import behaviour as B
-from retail_datagen.generators.facts.baskets import line_quantities, sample_products
+from retail_datagen.generators.facts.baskets import (
+    line_quantities,
+    merge_repeats,
+    sample_products,
+)
 from retail_datagen.generators.facts.columns import (
     US_PER_SECOND,
     day_start_us,
@@ -181,7 +185,12 @@ def _plan(ctx: FactContext, day: date) -> OnlinePlan:
     from_dc = mode == _SHIP_FROM_DC
     dc = _dc_positions(ctx, ctx.store_dc[home])
     lines_per_order = _choose(rng("lines"), B.ONLINE_LINE_COUNT_P, n) + B.ONLINE_LINES[0]
-    line_order = np.repeat(np.arange(n), lines_per_order)
+    drawn = np.repeat(np.arange(n), lines_per_order)
+    line_order, product, qty = merge_repeats(  # one line per product per order
+        drawn,
+        sample_products(ctx, day, rng("products"), _FORMAT, segment[drawn]),
+        line_quantities(rng("quantities"), drawn.size),
+    )
     picked, shipped, delivered = _lifecycle(ctx, rng("lifecycle"), mode, home, order_us)
     lo_s, hi_s = B.ONLINE_PAYMENT_DELAY_S
     return OnlinePlan(
@@ -198,8 +207,8 @@ def _plan(ctx: FactContext, day: date) -> OnlinePlan:
         node_store=np.where(from_dc, -1, home).astype(np.int64),
         rate=np.where(from_dc, ctx.dc_rate_micros[dc], ctx.store_rate_micros[home]),
         line_order=line_order,
-        product=sample_products(ctx, day, rng("products"), _FORMAT, segment[line_order]),
-        qty=line_quantities(rng("quantities"), line_order.size),
+        product=product,
+        qty=qty,
         cancelled=rng("cancel").random(n) < B.ONLINE_CANCEL_RATE,
         picked=picked,
         shipped=shipped,
@@ -336,6 +345,7 @@ def online_orders_tables(
             day,
             promo,
             line_order,
+            product,
             partition=partition,
             receipt_ids=None,
             order_ids=ids,

@@ -176,12 +176,17 @@ def apply_promotions(
     return PromoResult(basket_code, line_code, np.where(promoted, discount, 0).astype(np.int64))
 
 
-def promotion_rows(result: PromoResult, line_basket: np.ndarray) -> dict[str, np.ndarray]:
-    """Per promoted basket: its code, discount type, discount total and promoted line count."""
+def promotion_rows(
+    result: PromoResult, line_basket: np.ndarray, line_product: np.ndarray
+) -> dict[str, np.ndarray]:
+    """Per promoted basket: its code, discount type, discount total and how many distinct
+    products the code applied to."""
     n = result.basket_code.size
-    promoted_lines = result.line_code >= 0
     amount = np.bincount(line_basket, weights=result.line_discount, minlength=n).astype(np.int64)
-    count = np.bincount(line_basket, weights=promoted_lines, minlength=n).astype(np.int32)
+    promoted = np.flatnonzero(result.line_code >= 0)
+    stride = int(line_product.max(initial=0)) + 1
+    pairs = np.unique(line_basket[promoted].astype(np.int64) * stride + line_product[promoted])
+    count = np.bincount(pairs // stride, minlength=n).astype(np.int32)
     baskets = np.flatnonzero(result.basket_code >= 0)
     code = result.basket_code[baskets]
     kind = np.array([DISCOUNT_TYPES.index(p.kind) for p in PROMO_CODES])[code]
@@ -199,6 +204,7 @@ def promotions_table(
     day: date,
     result: PromoResult,
     line_basket: np.ndarray,
+    line_product: np.ndarray,
     *,
     partition: int,
     receipt_ids: pa.Array | None,
@@ -208,7 +214,7 @@ def promotions_table(
     seconds: np.ndarray,
 ) -> pa.Table:
     """fact_promotions rows (one per promoted receipt or order); ``store_id`` < 0 means NULL."""
-    rows = promotion_rows(result, line_basket)
+    rows = promotion_rows(result, line_basket, line_product)
     baskets = rows["basket"]
     n = baskets.size
     take = pa.array(baskets)

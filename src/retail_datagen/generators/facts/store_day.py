@@ -17,6 +17,7 @@ from retail_datagen.generators.facts import behaviour as B
 from retail_datagen.generators.facts.baskets import (
     basket_line_counts,
     line_quantities,
+    merge_repeats,
     sample_products,
 )
 from retail_datagen.generators.facts.columns import (
@@ -214,19 +215,19 @@ def finish_store_day(
     """Receipts, payments, promotions and returns for the lines shoppers actually got.
 
     ``product``/``qty`` replace the desired lines (substitutes, fewer units); lines with no
-    units are dropped, and a buyer left with nothing leaves without a receipt.
+    units are dropped, a product drawn twice (or substituted into a basket that has it) is one
+    line, and a buyer left with nothing leaves without a receipt.
     """
     store, store_id, day, visits = demand.store, demand.store_id, demand.day, demand.visits
     tables = dict(demand.sensors)
     keep = qty > 0
-    kept_receipt = demand.line_receipt[keep]
+    kept_receipt, product, qty = merge_repeats(demand.line_receipt[keep], product[keep], qty[keep])
     has_lines = np.bincount(kept_receipt, minlength=demand.buyer.size) > 0
     renumber = np.cumsum(has_lines) - 1
     buyer = demand.buyer[has_lines]
     n_sales = buyer.size
     segment, marketing = demand.segment[has_lines], demand.marketing[has_lines]
     line_receipt = renumber[kept_receipt]
-    product, qty = product[keep], qty[keep]
     unit = ctx.product_price[product]
     promo = apply_promotions(
         ctx, day, demand.rng(ctx, "promotions"), line_receipt, product, qty, unit, segment
@@ -309,6 +310,7 @@ def finish_store_day(
         day,
         promo,
         line_receipt,
+        product,
         partition=store_id,
         receipt_ids=sale_ids,
         order_ids=None,
