@@ -29,7 +29,13 @@ VOLUME = {
     "online_orders_per_day": 50,
     "marketing_impressions_per_day": 2000,
 }
-NEW_CHECKS = ("returns:", "marketing: mean cost", "marketing: every cost", "dim_date: covers")
+NEW_CHECKS = (
+    "returns:",
+    "marketing: mean cost",
+    "marketing: every cost",
+    "dim_date: covers",
+    "receipt lines: one line per product",  # pre-history returns merge repeated draws too
+)
 
 
 def _generate(root: Path, start: str, end: str) -> Path:

@@ -21,6 +21,7 @@ from retail_datagen.generators.facts import behaviour as B
 from retail_datagen.generators.facts.baskets import (
     basket_line_counts,
     line_quantities,
+    merge_repeats,
     sample_products,
 )
 from retail_datagen.generators.facts.context import FactContext
@@ -224,10 +225,13 @@ def prehistory_returns(ctx: FactContext, store: int, start: date) -> pa.Table:
     segment = rng.integers(0, len(B.SEGMENTS), k)
     n_lines = basket_line_counts(ctx, rng, fmt, segment, np.ones(k))
     product = sample_products(ctx, start - timedelta(days=1), rng, fmt, np.repeat(segment, n_lines))
+    receipt, product, qty = merge_repeats(
+        np.repeat(np.arange(k), n_lines), product, line_quantities(rng, product.size)
+    )
     lines = LineItems(
-        receipt=np.repeat(np.arange(k), n_lines),
+        receipt=receipt,
         product=product,
-        qty=line_quantities(rng, product.size),
+        qty=qty,
         unit=ctx.product_price[product].astype(np.int64),
         discount=np.zeros(product.size, np.int64),
         promo=np.full(product.size, -1, np.int64),
