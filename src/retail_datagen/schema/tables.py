@@ -197,7 +197,7 @@ FACT_RECEIPTS = Table(
     (
         *_TRACE,
         C("StoreID", I32),
-        C("CustomerID", I32),
+        C("CustomerID", I32, null=True),  # NULL: anonymous shopper
         C("ReceiptId", STR),
         C("Subtotal", MONEY, "sum of UnitPrice x Qty"),
         C("Tax", MONEY),
@@ -249,7 +249,7 @@ FACT_PAYMENTS = Table(
         C("ReceiptId", STR, null=True),
         C("OrderId", STR, null=True),
         C("StoreID", I32, null=True),
-        C("CustomerID", I32),
+        C("CustomerID", I32, null=True),  # NULL: anonymous shopper
         C("TenderType", CAT),
         C("Amount", MONEY, "negative for refunds"),
         C("Status", CAT, "APPROVED or DECLINED"),
@@ -433,7 +433,7 @@ FACT_PROMOTIONS = Table(
         C("ReceiptId", STR, null=True),
         C("OrderId", STR, null=True),
         C("StoreID", I32, null=True),
-        C("CustomerID", I32),
+        C("CustomerID", I32, null=True),  # NULL: anonymous shopper
         C("PromoCode", CAT),
         C("DiscountType", CAT, "PERCENT or BOGO"),
         C("DiscountAmount", MONEY),

@@ -83,7 +83,7 @@ def _device_ids(ctx: FactContext, store_id: int, day: date, visits: Visits) -> p
     anon = compose(
         visits.n, [f"ANON-{store_id:04d}-{yyyymmdd(day):08d}-", (np.arange(visits.n), 7)]
     )
-    known = ctx.customer_ble.take(pa.array(visits.customer))
+    known = ctx.customer_ble.take(pa.array(np.maximum(visits.customer, 0)))
     return pc.if_else(pa.array(visits.resolved), known, anon)
 
 
@@ -115,7 +115,7 @@ def ble_pings(
     rssi = rng.integers(lo_rssi, hi_rssi + 1, n).astype(np.int32)
 
     devices = _device_ids(ctx, store_id, day, visits)
-    customer_ids = pa.array(ctx.customer_id[visits.customer])
+    customer_ids = ctx.customer_ids(visits.customer)
     by_time = np.argsort(t)
     ping_visit = p_visit[by_time]
     pings_table = normalise(
