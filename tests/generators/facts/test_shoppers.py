@@ -1,4 +1,4 @@
-"""Known shoppers: own frequency, at most two trips a day at one store, anonymous fill (SPEC §6.1)."""
+"""Known shoppers: own frequency, ≤ 2 trips a day at one store, anonymous fill (SPEC §6.1)."""
 
 from __future__ import annotations
 
