@@ -389,7 +389,7 @@ def top_two_stores(con: duckdb.DuckDBPyConnection) -> CheckResult:
             SELECT "CustomerID", n,
                    row_number() OVER (PARTITION BY "CustomerID" ORDER BY n DESC, "StoreID") AS rank
             FROM (SELECT "CustomerID", "StoreID", count(*) AS n FROM fact_receipts
-                  WHERE "ReceiptType" = 'SALE' GROUP BY 1, 2))
+                  WHERE "ReceiptType" = 'SALE' AND "CustomerID" IS NOT NULL GROUP BY 1, 2))
         """,
     )
     return CheckResult.range("", value, TOP_TWO_STORES)
