@@ -100,14 +100,27 @@ def test_a_return_avoids_the_customers_visits_at_another_store(ctx: FactContext)
     store = (trip_store + 1) % ctx.n_stores
     starts = plan.visit_start_s[plan.visit_customer == customer]
     keyed = starts[:1].copy()  # the worst case: the same moment as the trip
+    window = (8 * 3600, 22 * 3600)
     out = return_seconds(
-        ctx, plan, store, np.array([customer]), keyed, np.array([0.5]), (8 * 3600, 22 * 3600)
+        ctx, plan, store, day, np.array([customer]), keyed, np.array([0.5]), window
     )
     after = out[0] >= starts + B.VISIT_MAX_S + B.RETURN_CLEARANCE_S
     before = out[0] + 600 + B.RETURN_CLEARANCE_S <= starts
     assert (after | before).all()
     # an anonymous return keeps its keyed time
-    same = return_seconds(
-        ctx, plan, store, np.array([-1]), keyed, np.array([0.5]), (8 * 3600, 22 * 3600)
-    )
+    same = return_seconds(ctx, plan, store, day, np.array([-1]), keyed, u, window)
     assert same[0] == keyed[0]
+
+
+def test_two_returns_of_one_customer_at_two_stores_take_different_slots(ctx: FactContext) -> None:
+    day = date(2024, 3, 6)
+    plan = day_plan(ctx, day)
+    idle = np.setdiff1d(np.arange(ctx.customer_id.size), plan.visit_customer)[:50]
+    window = (8 * 3600, 22 * 3600)
+    keyed, u = np.full(idle.size, 12 * 3600.0), np.linspace(0, 0.99, idle.size)
+    # one customer, home store vs second store on the same day: an hour or more apart
+    c = idle[:1]
+    assert ctx.customer_home[c[0]] != ctx.customer_second[c[0]]
+    a = return_seconds(ctx, plan, int(ctx.customer_home[c[0]]), day, c, keyed[:1], u[:1], window)
+    b = return_seconds(ctx, plan, int(ctx.customer_second[c[0]]), day, c, keyed[:1], u[:1], window)
+    assert abs(a[0] - b[0]) >= 600 + B.RETURN_CLEARANCE_S

@@ -47,13 +47,14 @@ TRIP_DAY_ELASTICITY = 0.5
 # shops less often each, a small one leaves more receipts anonymous (never more trips).
 KNOWN_RECEIPTS_CAP = 0.75
 # When planned trips arrive (seconds after midnight): one morning and one afternoon slot, every
-# store is open then (≥ 08-22). A known return at a store other than the day's trips comes in
-# its own slot: home store before RETURN_HOME_BEFORE_S, second store after RETURN_AWAY_AFTER_S,
-# at least RETURN_CLEARANCE_S away from the customer's visits elsewhere (20 miles at 70 mph
-# take 17 minutes).
+# store is open then (≥ 08-22). A known customer's returns come in the day's early or late slot
+# (home and second store swap slots day by day), inside RETURN_DAY_S, at least
+# RETURN_CLEARANCE_S away from the customer's visits at other stores (20 miles at 70 mph take
+# 17 minutes); ad-driven visits at any hour of a 24-hour store stay hours away from them.
 TRIP_SLOTS = ((8 * 3600, 12 * 3600), (14 * 3600 + 1800, 21 * 3600))
-RETURN_HOME_BEFORE_S = 13 * 3600 + 1800
-RETURN_AWAY_AFTER_S = 14 * 3600 + 600
+RETURN_DAY_S = (7 * 3600, 22 * 3600)
+RETURN_EARLY_BEFORE_S = 13 * 3600 + 1800
+RETURN_LATE_AFTER_S = 14 * 3600 + 600
 RETURN_CLEARANCE_S = 1_800
 RETURN_SLOT_STEP_S = 300
 VISIT_MAX_S = 3_600  # longest visit incl. an ad-driven arrival spread (≤ 20 + 27 minutes)

@@ -138,57 +138,59 @@ def day_plan(ctx: FactContext, day: date) -> DayPlan:
     return plan
 
 
+def _gap_to_visits_elsewhere(
+    plan: DayPlan, store: int, customer: np.ndarray, grid: np.ndarray
+) -> np.ndarray:
+    """(customers, grid): seconds between a return visit [t, t + 10 min] arriving at each grid
+    time and the customer's nearest sale visit [s, s + VISIT_MAX_S] at another store today."""
+    gap = np.full((customer.size, grid.size), np.inf)
+    if not plan.visit_customer.size:
+        return gap
+    lo = np.searchsorted(plan.visit_customer, customer, side="left")
+    hi = np.searchsorted(plan.visit_customer, customer, side="right")
+    for j in range(int((hi - lo).max(initial=0))):  # at most a few visits a customer-day
+        k = np.minimum(lo + j, plan.visit_customer.size - 1)
+        elsewhere = (lo + j < hi) & (plan.visit_store[k] != store)
+        start = plan.visit_start_s[k][:, None]
+        apart = np.maximum(grid[None, :] - (start + B.VISIT_MAX_S), start - (grid[None, :] + 600))
+        gap = np.where(elsewhere[:, None], np.minimum(gap, apart), gap)
+    return gap
+
+
 def return_seconds(
     ctx: FactContext,
     plan: DayPlan,
     store: int,
+    day: date,
     customer: np.ndarray,
     keyed: np.ndarray,
     u: np.ndarray,
     window: tuple[int, int],
 ) -> np.ndarray:
-    """Arrival of each return visit: ``keyed`` unless the (known) customer visits another store
-    today; then a slot of its own (home store early, second store late) away from those visits.
+    """Arrival second of each return visit. Anonymous returners come at their ``keyed`` time.
 
-    ``u`` are keyed uniforms (one per return) that pick among the safe candidate times.
+    A known customer's return comes in one of two slots of the day — their home store's and
+    their second store's, which swap from day to day — at least ``RETURN_CLEARANCE_S`` away
+    from the customer's sale visits at other stores, so neither two returns at two stores nor a
+    return and a trip elsewhere imply impossible travel. ``u`` (keyed, one per return) picks
+    among the safe times.
     """
     out = np.asarray(keyed, dtype=np.float64).copy()
-    known = np.flatnonzero(customer >= 0)
-    if not known.size or not plan.visit_customer.size:
-        return out
-    c = customer[known]
-    lo = np.searchsorted(plan.visit_customer, c, side="left")
-    hi = np.searchsorted(plan.visit_customer, c, side="right")
-    width = int((hi - lo).max())
-    if width == 0:
-        return out
-    k = lo[:, None] + np.arange(width)[None, :]
-    valid = k < hi[:, None]
-    k = np.minimum(k, plan.visit_customer.size - 1)
-    elsewhere = valid & (plan.visit_store[k] != store)
-    clash = elsewhere.any(axis=1)
-    if not clash.any():
-        return out
-    rows, k, elsewhere = known[clash], k[clash], elsewhere[clash]
-    open_s, close_s = window
+    rows = np.flatnonzero(customer >= 0)
+    open_s, close_s = max(window[0], B.RETURN_DAY_S[0]), min(window[1], B.RETURN_DAY_S[1])
     grid = np.arange(open_s + 600, close_s - 2400, B.RETURN_SLOT_STEP_S, dtype=np.float64)
-    if not grid.size:
+    if not rows.size or not grid.size:
         return out
-    at_home = ctx.customer_home[customer[rows]] == store
+    c = customer[rows]
+    early = (ctx.customer_home[c] == store) == ((day.toordinal() + c) % 2 == 0)
     in_slot = np.where(
-        at_home[:, None], grid[None, :] < B.RETURN_HOME_BEFORE_S, grid >= B.RETURN_AWAY_AFTER_S
+        early[:, None], grid[None, :] < B.RETURN_EARLY_BEFORE_S, grid >= B.RETURN_LATE_AFTER_S
     )
-    start = plan.visit_start_s[k]  # (returns, visits)
-    # gap between the return visit [t, t + 10 min] and each visit elsewhere [s, s + VISIT_MAX]
-    gap = np.maximum(
-        grid[None, None, :] - (start[:, :, None] + B.VISIT_MAX_S),
-        start[:, :, None] - (grid[None, None, :] + 600),
-    )
-    gap = np.where(elsewhere[:, :, None], gap, np.inf).min(axis=1)
+    gap = _gap_to_visits_elsewhere(plan, store, c, grid)
     safe = in_slot & (gap >= B.RETURN_CLEARANCE_S)
     n_safe = safe.sum(axis=1)
     pick = np.minimum((u[rows] * n_safe).astype(np.int64), np.maximum(n_safe - 1, 0))
-    # the pick-th safe candidate; with none safe (never at the defaults' slots), the widest gap
+    # the pick-th safe time; with none safe (the slots leave room for two trips), the widest gap
     rank = np.cumsum(safe, axis=1) - 1
     chosen = np.argmax((rank == pick[:, None]) & safe, axis=1)
     chosen = np.where(n_safe > 0, chosen, np.argmax(np.where(in_slot, gap, -np.inf), axis=1))

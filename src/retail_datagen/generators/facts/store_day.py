@@ -175,6 +175,7 @@ def plan_store_day(
         ctx,
         plan,
         store,
+        day,
         due.customer,
         due.arrival_seconds(ctx.seed, store_id, window),
         rng("return_slots").random(due.n),
