@@ -101,9 +101,8 @@ def test_a_return_avoids_the_customers_visits_at_another_store(ctx: FactContext)
     starts = plan.visit_start_s[plan.visit_customer == customer]
     keyed = starts[:1].copy()  # the worst case: the same moment as the trip
     window = (8 * 3600, 22 * 3600)
-    out = return_seconds(
-        ctx, plan, store, day, np.array([customer]), keyed, np.array([0.5]), window
-    )
+    u = np.array([0.5])
+    out = return_seconds(ctx, plan, store, day, np.array([customer]), keyed, u, window)
     after = out[0] >= starts + B.VISIT_MAX_S + B.RETURN_CLEARANCE_S
     before = out[0] + 600 + B.RETURN_CLEARANCE_S <= starts
     assert (after | before).all()
