@@ -14,7 +14,7 @@ from retail_datagen.generators.facts import behaviour as B
 from retail_datagen.generators.facts.context import FactContext
 from retail_datagen.generators.facts.marketing import known_conversions
 from retail_datagen.generators.facts.returns import empty_pending
-from retail_datagen.generators.facts.shoppers import _build, day_plan, return_seconds
+from retail_datagen.generators.facts.shoppers import build_day_plan, day_plan, return_seconds
 from retail_datagen.generators.facts.store_day import simulate_store_day
 
 DAYS = st.dates(min_value=date(2023, 1, 1), max_value=date(2026, 10, 31))
@@ -36,7 +36,7 @@ def test_a_known_customer_makes_at_most_two_trips_a_day_at_one_store(
     per_day: int,
 ) -> None:
     other = reconfigure(ctx, seed=seed, customers_per_day=per_day)
-    plan = _build(other, day)
+    plan = build_day_plan(other, day)
     ads = known_conversions(other, day).customer_index
     customers = np.concatenate([plan.customer, ads])
     assert np.bincount(customers).max(initial=0) <= B.MAX_TRIPS_PER_DAY
@@ -52,7 +52,7 @@ def test_known_trips_stay_below_the_cap_of_expected_receipts(
     ctx: FactContext, reconfigure: Callable[..., FactContext]
 ) -> None:
     tiny = reconfigure(ctx, customers_per_day=20)  # 3000 customers, few receipts
-    plan = _build(tiny, date(2024, 3, 5))
+    plan = build_day_plan(tiny, date(2024, 3, 5))
     per_store = np.bincount(plan.store, minlength=tiny.n_stores)
     expected = 20 * tiny.store_traffic  # an ordinary Tuesday, about 1x
     assert (per_store <= B.KNOWN_RECEIPTS_CAP * expected * 1.6 + 5).all()
@@ -66,11 +66,11 @@ def test_frequency_is_the_customers_own_and_mean_about_1_6(ctx: FactContext) -> 
     assert by_segment[1] > by_segment[2]  # convenience shoppers come more often than quality
 
 
-def test_the_plan_is_memoised_and_equals_a_fresh_build(ctx: FactContext) -> None:
+def test_the_plan_is_memoised_and_equals_a_freshbuild_day_plan(ctx: FactContext) -> None:
     day = date(2024, 5, 3)
     plan = day_plan(ctx, day)
     assert day_plan(ctx, day) is plan
-    fresh = _build(ctx, day)
+    fresh = build_day_plan(ctx, day)
     assert np.array_equal(plan.customer, fresh.customer)
     assert np.array_equal(plan.arrive_s, fresh.arrive_s)
 

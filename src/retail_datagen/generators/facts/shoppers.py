@@ -24,7 +24,7 @@ from retail_datagen.generators.facts.hours import open_window
 from retail_datagen.generators.facts.marketing import known_conversions
 from retail_datagen.rng import stream
 
-__all__ = ["DayPlan", "day_plan", "return_seconds"]
+__all__ = ["DayPlan", "build_day_plan", "day_plan", "return_seconds"]
 
 _MEMO_LIMIT = 16
 
@@ -77,7 +77,9 @@ def _slot_seconds(rng: np.random.Generator, slot: np.ndarray, weekend: bool) -> 
     return out
 
 
-def _build(ctx: FactContext, day: date) -> DayPlan:
+def build_day_plan(ctx: FactContext, day: date) -> DayPlan:
+    """The day's known trips and visits (pure; :func:`day_plan` memoises it)."""
+
     def rng(aspect: str) -> np.random.Generator:
         return stream(ctx.seed, f"shoppers.{aspect}", day.toordinal())
 
@@ -133,7 +135,7 @@ def day_plan(ctx: FactContext, day: date) -> DayPlan:
     if plan is None:
         if len(ctx.memo) > _MEMO_LIMIT:
             ctx.memo.clear()
-        plan = ctx.memo[key] = _build(ctx, day)
+        plan = ctx.memo[key] = build_day_plan(ctx, day)
     assert isinstance(plan, DayPlan)
     return plan
 

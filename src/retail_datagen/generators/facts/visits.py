@@ -29,7 +29,7 @@ class VisitKind:
 class Visits:
     """Visits of one store-day (index i) and their zone stays (flattened, grouped by visit)."""
 
-    customer: np.ndarray  # customer index
+    customer: np.ndarray  # customer index, -1 = anonymous
     kind: np.ndarray  # VisitKind
     buys: np.ndarray  # bool: ends with a sale receipt
     detected: np.ndarray  # bool: the phone is seen by BLE beacons
