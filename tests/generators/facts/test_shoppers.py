@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from datetime import date, timedelta
 
@@ -9,6 +10,7 @@ import numpy as np
 import pyarrow.compute as pc
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from tests.generators.facts.conftest import small_context
 
 from retail_datagen.generators.facts import behaviour as B
 from retail_datagen.generators.facts.context import FactContext
@@ -20,22 +22,28 @@ from retail_datagen.generators.facts.store_day import simulate_store_day
 DAYS = st.dates(min_value=date(2023, 1, 1), max_value=date(2026, 10, 31))
 
 
+@functools.lru_cache(maxsize=4)
+def _network(stores: int, customers: int) -> FactContext:
+    return small_context(stores=stores, total_customers=customers)
+
+
 @settings(
-    max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(
+    network=st.sampled_from([(3, 200), (8, 3000), (20, 30_000)]),
     day=DAYS,
     seed=st.integers(0, 10_000),
     per_day=st.integers(5, 5_000),
 )
 def test_a_known_customer_makes_at_most_two_trips_a_day_at_one_store(
-    ctx: FactContext,
     reconfigure: Callable[..., FactContext],
+    network: tuple[int, int],
     day: date,
     seed: int,
     per_day: int,
 ) -> None:
-    other = reconfigure(ctx, seed=seed, customers_per_day=per_day)
+    other = reconfigure(_network(*network), seed=seed, customers_per_day=per_day)
     plan = build_day_plan(other, day)
     ads = known_conversions(other, day).customer_index
     customers = np.concatenate([plan.customer, ads])
