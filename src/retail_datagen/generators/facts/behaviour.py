@@ -42,7 +42,7 @@ TRIP_FREQUENCY_BOUNDS = (0.5, 3.0)
 MAX_TRIPS_PER_DAY = 2
 # Busy days bring known customers back more often, but less than the day's traffic rises:
 # trip rate × day multiplier ** TRIP_DAY_ELASTICITY; anonymous shoppers fill the rest.
-TRIP_DAY_ELASTICITY = 0.5
+TRIP_DAY_ELASTICITY = 0.75
 # Known trips never exceed this share of a store-day's expected receipts: a huge customer base
 # shops less often each, a small one leaves more receipts anonymous (never more trips).
 KNOWN_RECEIPTS_CAP = 0.75
