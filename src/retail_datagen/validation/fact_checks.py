@@ -19,7 +19,7 @@ __all__: list[str] = []
 
 CONVERSION = (0.10, 0.30)
 BLE_MATCH = (0.25, 0.35)
-MIN_KNOWN_SALES_FOR_BLE = 0.35  # below it, too few phones can resolve for the BLE band
+MIN_KNOWN_SALES_FOR_BLE = 0.45  # below it, too few phones can resolve for the BLE band
 MARKETING_MATCH = (0.03, 0.07)
 PROMOTED_RECEIPTS = (0.10, 0.20)
 STORE_VOLUME_CV = (0.6, math.inf)

@@ -77,7 +77,7 @@ def _ble_detection(
     Every checkout is seen; a known customer's phone resolves on their first visit of the
     store-day (so two visits of one customer never show as one device in an hour with two
     receipts). Browsers are anonymous and seen with the probability that keeps resolved devices
-    near ``BLE_RESOLVED_SHARE`` of all devices, at most ``BLE_DETECT_NON_BUYER``.
+    near ``BLE_RESOLVED_SHARE`` of all devices, within ``BLE_DETECT_NON_BUYER``.
     """
     n = customer.size
     u_detect, u_resolve = rng.random((2, n))
@@ -88,7 +88,7 @@ def _ble_detection(
     seen_anyway = int(has_checkout.sum())
     others = int((~has_checkout).sum())
     wanted = resolvable.sum() / B.BLE_RESOLVED_SHARE - seen_anyway
-    p_browser = min(max(wanted / others, 0.0), B.BLE_DETECT_NON_BUYER) if others else 0.0
+    p_browser = float(np.clip(wanted / others, *B.BLE_DETECT_NON_BUYER)) if others else 0.0
     detected = has_checkout | (u_detect < p_browser)
     return detected, resolvable
 
