@@ -207,3 +207,19 @@ def test_validator_passes_across_black_friday_and_christmas(
     report = validate(config.paths.data)
     assert report.passed, report.render(only_failures=True)
     assert report.result("stores: daily sales vary strongly across stores (CV)").measured
+    for name in (
+        "customers: sale trips a week per shopping customer",
+        "receipts: share of sale receipts without a known customer",
+        "BLE: devices resolved to a known customer",
+    ):
+        assert report.result(name).measured is not None, name
+
+
+def test_generated_shoppers_pass_the_shopper_checks(dataset: RetailConfig) -> None:
+    FactDataGenerator(dataset, workers=1).generate_historical_data("2024-03-04", "2024-03-17")
+    report = validate(dataset.paths.data)
+    shopper = [r for r in report.results if r.name.startswith("customers: ")]
+    assert len(shopper) >= 5 and all(r.passed for r in shopper), report.render()
+    weekly = report.result("customers: sale trips a week per shopping customer").measured
+    assert weekly is not None and 1.0 <= weekly <= 2.5
+    assert report.result("receipts: share of sale receipts without a known customer").passed

@@ -54,7 +54,7 @@ class VolumeConfig(_Strict):
     total_geographies: int = Field(
         100, ge=1, le=MAX_GEOGRAPHIES, description="geographies sampled from the dictionary"
     )
-    total_customers: int = Field(50_000, ge=1, le=50_000_000, description="customers")
+    total_customers: int = Field(250_000, ge=1, le=50_000_000, description="customers")
     total_products: int = Field(
         10_000, ge=1, le=MAX_PRODUCTS, description="product SKUs (at most 10000)"
     )

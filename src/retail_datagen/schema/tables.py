@@ -434,7 +434,7 @@ FACT_PROMOTIONS = Table(
         C("ReceiptId", STR, null=True),
         C("OrderId", STR, null=True),
         C("StoreID", I32, null=True),
-        C("CustomerID", I32),
+        C("CustomerID", I32, null=True),  # NULL: anonymous shopper
         C("PromoCode", CAT),
         C("DiscountType", CAT, "PERCENT or BOGO"),
         C("DiscountAmount", MONEY),

@@ -45,6 +45,7 @@ CHECK_MODULES = (
     "retail_datagen.validation.cost_checks",
     "retail_datagen.validation.date_checks",
     "retail_datagen.validation.basket_checks",
+    "retail_datagen.validation.shopper_checks",
 )
 
 

@@ -24,11 +24,42 @@ MARKETING_BASKET_LIFT = 1.25  # 25 % larger baskets
 MARKETING_PRICE_TILT = -0.10  # with the larger basket, ~30 % more spend: pricier products
 MARKETING_ARRIVAL_SPREAD_S = 1_200  # ad-driven visitors arrive within 20 min of the slot
 
-# Which customers visit a store: its home customers, nearby customers for whom it is the second
-# store, or anyone (travel). Tuned so ≥ 70 % of visits are at a customer's top-2 stores and
-# ≥ 80 % of trips are under 10 miles (SPEC §9).
+# ---------------------------------------------------------------- shoppers (SPEC §6.1)
+# Known (loyalty) customers make trips of their own; every other buyer is anonymous. A customer
+# shops at their home store, sometimes at their second store when it is near (≥ 70 % of visits
+# at the top-2 stores, ≥ 80 % of trips under 10 miles, SPEC §9); a second store further away
+# (up to SECOND_STORE_MAX_MILES) is an occasional trip. Two stores at most, both close to home,
+# so the time between two trips is always enough to drive (validate: 70 mph).
 NEAR_STORE_MILES = 10.0
-POOL_MIX = (0.80, 0.16, 0.04)  # home, near, anywhere
+SECOND_STORE_MAX_MILES = 20.0
+SECOND_STORE_SHARE = 0.18  # of a customer's trips, when the second store is near
+FAR_SECOND_STORE_SHARE = 0.04  # … when it is 10-20 miles away
+# Trips a week by segment (rows follow SEGMENTS; weighted mean ≈ 1.6, SPEC §6.1); each customer
+# gets a keyed multiplier in TRIP_FREQUENCY_SPREAD, clipped to TRIP_FREQUENCY_BOUNDS.
+SEGMENT_TRIPS_PER_WEEK = np.array([1.5, 2.2, 1.2, 1.6])
+TRIP_FREQUENCY_SPREAD = (0.45, 1.55)
+TRIP_FREQUENCY_BOUNDS = (0.5, 3.0)
+MAX_TRIPS_PER_DAY = 2
+# Busy days bring known customers back more often, but less than the day's traffic rises:
+# trip rate × day multiplier ** TRIP_DAY_ELASTICITY; anonymous shoppers fill the rest.
+TRIP_DAY_ELASTICITY = 0.75
+# Known trips never exceed this share of a store-day's expected receipts: a huge customer base
+# shops less often each, a small one leaves more receipts anonymous (never more trips).
+KNOWN_RECEIPTS_CAP = 0.75
+# When planned trips arrive (seconds after midnight): one morning and one afternoon slot, every
+# store is open then (≥ 08-22). A known customer's returns come in the day's early or late slot
+# (home and second store swap slots day by day), inside RETURN_DAY_S, at least
+# RETURN_CLEARANCE_S away from the customer's visits at other stores (20 miles at 70 mph take
+# 17 minutes); ad-driven visits at any hour of a 24-hour store stay hours away from them.
+TRIP_SLOTS = ((8 * 3600, 12 * 3600), (14 * 3600 + 1800, 21 * 3600))
+RETURN_DAY_S = (7 * 3600, 22 * 3600)
+RETURN_EARLY_BEFORE_S = 13 * 3600 + 1800
+RETURN_LATE_AFTER_S = 14 * 3600 + 600
+RETURN_CLEARANCE_S = 1_800
+RETURN_SLOT_STEP_S = 300
+VISIT_MAX_S = 3_600  # longest visit incl. an ad-driven arrival spread (≤ 20 + 27 minutes)
+# Anonymous buyers get a segment drawn from the customer shares (dims CUSTOMER_SEGMENTS order).
+ANONYMOUS_SEGMENT_P = np.array([0.35, 0.25, 0.20, 0.20])
 
 # ---------------------------------------------------------------- in-store sensors
 ZONES = (
@@ -56,8 +87,14 @@ DWELL_INTERIOR = (120, 420)
 DWELL_CHECKOUT = (90, 240)
 INTERIOR_ZONES_PER_VISIT = (0, 3)  # buyers: entrance + 0-3 interior + checkout = 2-5 zones
 FOOT_TRAFFIC_INTERVAL_S = 900  # sensors report every 15 minutes
-BLE_DETECT_NON_BUYER = 0.5  # every buyer's phone is seen at checkout; half the browsers
-BLE_RESOLVED_SHARE = 0.30  # devices that resolve to a known customer
+# Every buyer's phone is seen at checkout. A known customer's phone resolves (their first visit
+# of a store-day) with BLE_KNOWN_RESOLVE; browsers are anonymous and seen with a per-store-day
+# probability (BLE_DETECT_NON_BUYER bounds) that keeps resolved devices near
+# BLE_RESOLVED_SHARE of all devices (SPEC §6.1: ≈ 30 %); a chain with few known customers
+# still sees its browsers at the lower bound (and resolves fewer than 30 %).
+BLE_DETECT_NON_BUYER = (0.15, 0.5)
+BLE_RESOLVED_SHARE = 0.30
+BLE_KNOWN_RESOLVE = 0.90
 BLE_PINGS_PER_ZONE = (1, 3)
 RSSI_RANGE = (-80, -30)
 

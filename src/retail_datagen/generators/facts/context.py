@@ -19,6 +19,7 @@ from retail_datagen.generators.dims.geo import haversine_miles
 from retail_datagen.generators.facts import behaviour as B
 from retail_datagen.generators.facts.supply import SupplyChain, build_supply_chain
 from retail_datagen.money import TAXABILITY_FACTOR, decimal_to_cents
+from retail_datagen.rng import substream_seeds, uniform_from_seeds
 
 __all__ = ["FactContext", "build_context"]
 
@@ -62,9 +63,11 @@ class FactContext:
     customer_home: np.ndarray  # store index
     customer_ble: pa.Array
     customer_ad: pa.Array
-    # per store: customer indices who shop there (home customers first, then near ones)
-    pool_home: tuple[np.ndarray, ...]
-    pool_near: tuple[np.ndarray, ...]
+    customer_second: np.ndarray  # store index of the second store (any, see the share)
+    customer_second_share: np.ndarray  # share of the customer's trips at the second store
+    customer_trips_week: np.ndarray  # the customer's own trip frequency (SPEC §6.1)
+    # per store: known trips a day at day factor 1 (Σ frequency / 7 × share of the store)
+    store_known_demand: np.ndarray
     # products
     product_id: np.ndarray
     product_price: np.ndarray  # SalePrice in cents
@@ -92,19 +95,39 @@ class FactContext:
     def launched_mask(self, day: date) -> np.ndarray:
         return self.product_launch <= day.toordinal()
 
+    def customer_ids(self, index: np.ndarray) -> pa.Array:
+        """CustomerID per customer index; index -1 (an anonymous shopper) is NULL."""
+        index = np.asarray(index, dtype=np.int64)
+        anonymous = index < 0
+        ids = self.customer_id[np.where(anonymous, 0, index)]
+        return pa.array(ids, pa.int32(), mask=anonymous if anonymous.any() else None)
 
-def _pools(
-    customer_home: np.ndarray, near_store: np.ndarray, near_ok: np.ndarray, n_stores: int
-) -> tuple[tuple[np.ndarray, ...], tuple[np.ndarray, ...]]:
-    """Per store: its home customers, and nearby customers whose second store it is."""
-    order = np.argsort(customer_home, kind="stable")
-    bounds = np.searchsorted(customer_home[order], np.arange(n_stores + 1))
-    home = tuple(order[bounds[i] : bounds[i + 1]].astype(np.int32) for i in range(n_stores))
-    cand = np.flatnonzero(near_ok)
-    near_sorted = cand[np.argsort(near_store[cand], kind="stable")]
-    nb = np.searchsorted(near_store[near_sorted], np.arange(n_stores + 1))
-    near = tuple(near_sorted[nb[i] : nb[i + 1]].astype(np.int32) for i in range(n_stores))
-    return home, near
+
+def _shopping_habits(
+    seed: int,
+    customer_id: np.ndarray,
+    segment: np.ndarray,
+    home: np.ndarray,
+    second: np.ndarray,
+    second_miles: np.ndarray,
+    n_stores: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per customer: trips a week (keyed by id, stable) and share of trips at the second store;
+    per store: the known trips a day those habits bring at day factor 1."""
+    u = uniform_from_seeds(substream_seeds(seed, "shopper_frequency", customer_id))
+    lo, hi = B.TRIP_FREQUENCY_SPREAD
+    weekly = np.clip(
+        B.SEGMENT_TRIPS_PER_WEEK[segment] * (lo + u * (hi - lo)), *B.TRIP_FREQUENCY_BOUNDS
+    )
+    share = np.where(
+        second_miles < B.NEAR_STORE_MILES,
+        B.SECOND_STORE_SHARE,
+        np.where(second_miles < B.SECOND_STORE_MAX_MILES, B.FAR_SECOND_STORE_SHARE, 0.0),
+    )
+    daily = weekly / 7.0
+    demand = np.bincount(home, weights=daily * (1 - share), minlength=n_stores)
+    demand += np.bincount(second, weights=daily * share, minlength=n_stores)
+    return weekly, share, demand[:n_stores]
 
 
 def _second_store(
@@ -149,7 +172,11 @@ def build_context(
     c_lat, c_lon = _col(customers, "Latitude"), _col(customers, "Longitude")
     home = _index_of(store_id, _col(customers, "HomeStoreID"))
     second, second_dist = _second_store(c_lat, c_lon, home, s_lat, s_lon)
-    pool_home, pool_near = _pools(home, second, second_dist < B.NEAR_STORE_MILES, store_id.size)
+    customer_id = _col(customers, "ID").astype(np.int32)
+    segment = _codes(_col(customers, "Segment"), B.SEGMENTS)
+    weekly, second_share, known_demand = _shopping_habits(
+        config.seed, customer_id, segment, home, second, second_dist, store_id.size
+    )
 
     departments = tuple(sorted(set(products.column("Department").to_pylist())))
     categories = tuple(sorted(set(products.column("Category").to_pylist())))
@@ -184,15 +211,17 @@ def build_context(
         store_close=_col(stores, "CloseHour").astype(np.int32),
         store_traffic=_col(stores, "TrafficMultiplier").astype(np.float64),
         store_dc=_col(stores, "DCID").astype(np.int32),
-        customer_id=_col(customers, "ID").astype(np.int32),
+        customer_id=customer_id,
         customer_lat=c_lat,
         customer_lon=c_lon,
-        customer_segment=_codes(_col(customers, "Segment"), B.SEGMENTS),
+        customer_segment=segment,
         customer_home=home,
         customer_ble=customers.column("BLEId").combine_chunks(),
         customer_ad=customers.column("AdId").combine_chunks(),
-        pool_home=pool_home,
-        pool_near=pool_near,
+        customer_second=second,
+        customer_second_share=second_share,
+        customer_trips_week=weekly,
+        store_known_demand=known_demand,
         product_id=product_id,
         product_price=decimal_to_cents(products.column("SalePrice")),
         product_department=dep_codes,

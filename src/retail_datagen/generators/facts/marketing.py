@@ -9,6 +9,7 @@ the order in which days or stores are asked for.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import weakref
 from collections import OrderedDict
@@ -51,6 +52,7 @@ __all__ = [
     "digital_seconds",
     "digital_volume_factor",
     "generate_marketing_day",
+    "known_conversions",
 ]
 
 _EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
@@ -362,9 +364,32 @@ def _landing(ctx: FactContext, day: date) -> tuple[Conversions, np.ndarray]:
     order = pc.sort_indices(
         keys, sort_keys=[("s", "ascending"), ("t", "ascending"), ("i", "ascending")]
     ).to_numpy()
-    found = found.take(order)
+    found = _one_known_visit_a_day(found.take(order))
     bounds = np.searchsorted(found.store_index, np.arange(ctx.n_stores + 1), side="left")
     return found, bounds
+
+
+def _one_known_visit_a_day(found: Conversions) -> Conversions:
+    """A known customer makes at most one ad-driven visit a day (the earliest; ties by the
+    impression order): further conversions of theirs that day come from an anonymous visitor,
+    so the customer's trips stay believable (SPEC §6.1)."""
+    customer = found.customer_index
+    known = np.flatnonzero(customer >= 0)
+    if known.size < 2:
+        return found
+    by_customer = known[np.lexsort((known, customer[known]))]  # rows are in time order
+    repeat = by_customer[1:][customer[by_customer[1:]] == customer[by_customer[:-1]]]
+    if not repeat.size:
+        return found
+    kept = customer.copy()
+    kept[repeat] = -1
+    return dataclasses.replace(found, customer_index=_frozen(kept))
+
+
+def known_conversions(ctx: FactContext, day: date) -> Conversions:
+    """The ad-driven visits of known customers on ``day`` (all stores; one per customer)."""
+    found, _ = _LANDINGS.get(ctx, day.toordinal(), lambda: _landing(ctx, day))
+    return found.take(np.flatnonzero(found.customer_index >= 0))
 
 
 def conversions_for_store_day(ctx: FactContext, store_index: int, day: date) -> Conversions:

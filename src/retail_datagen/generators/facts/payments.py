@@ -60,6 +60,13 @@ def _uniform_ms(u: np.ndarray, tender: np.ndarray) -> np.ndarray:
     return ms
 
 
+def _customer_column(customer_id: np.ndarray | pa.Array) -> pa.Array:
+    """CustomerID per sale; an Arrow array may carry NULLs (anonymous shoppers)."""
+    if isinstance(customer_id, pa.Array):
+        return customer_id.cast(pa.int32())
+    return pa.array(np.asarray(customer_id, dtype=np.int32))
+
+
 def build_payments(
     ctx: FactContext,
     day: date,
@@ -69,7 +76,7 @@ def build_payments(
     receipt_id: pa.Array | None,
     order_id: pa.Array | None,
     store_id: np.ndarray,
-    customer_id: np.ndarray,
+    customer_id: np.ndarray | pa.Array,
     tender: np.ndarray,
     amount_cents: np.ndarray,
     event_seconds: np.ndarray,
@@ -78,14 +85,14 @@ def build_payments(
 ) -> tuple[pa.Table, np.ndarray]:
     """fact_payments rows for ``n`` sales/orders/refunds, and each one's final tender code.
 
-    Inputs are per sale: ``store_id`` and ``customer_id`` (-1 = NULL), ``tender`` (codes into
-    ``B.TENDERS``), signed ``amount_cents`` and ``event_seconds`` (after midnight) when the
-    approved payment completes. A declined attempt comes first: it completed the retry's
-    processing time plus a few seconds earlier (never before midnight). Rows whose ``order_id``
-    is set retry with online tenders, the others with store tenders. ``first`` offsets the
-    PaymentId/TraceId sequence for callers that build one partition-day in several calls.
-    Every input gets the same draws whether or not it declines, so one sale's decline never
-    shifts another sale's values.
+    Inputs are per sale: ``store_id`` (-1 = NULL), ``customer_id`` (NULL = anonymous),
+    ``tender`` (codes into ``B.TENDERS``), signed ``amount_cents`` and ``event_seconds`` (after
+    midnight) when the approved payment completes. A declined attempt comes first: it completed
+    the retry's processing time plus a few seconds earlier (never before midnight). Rows whose
+    ``order_id`` is set retry with online tenders, the others with store tenders. ``first``
+    offsets the PaymentId/TraceId sequence for callers that build one partition-day in several
+    calls. Every input gets the same draws whether or not it declines, so one sale's decline
+    never shifts another sale's values.
     """
     n = int(np.asarray(amount_cents).size)
     tender = np.asarray(tender, dtype=np.int64)
@@ -118,7 +125,6 @@ def build_payments(
     take = pa.array(row_sale)
     store = np.asarray(store_id, dtype=np.int64)[row_sale]
     no_ids = pa.nulls(m, pa.string())
-    customer = np.asarray(customer_id, dtype=np.int32)
     table = pa.table(
         {
             "TraceId": trace_ids("fact_payments", partition, day, m, first),
@@ -129,7 +135,7 @@ def build_payments(
             "ReceiptId": receipt_id.take(take) if receipt_id is not None else no_ids,
             "OrderId": order_id.take(take) if order_id is not None else no_ids,
             "StoreID": pa.array(np.maximum(store, 0).astype(np.int32), mask=store < 0),
-            "CustomerID": pa.array(customer[row_sale], mask=customer[row_sale] < 0),
+            "CustomerID": _customer_column(customer_id).take(take),
             "TenderType": lookup(
                 B.TENDERS, np.where(is_declined, tender[row_sale], final[row_sale])
             ),

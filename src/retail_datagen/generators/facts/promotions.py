@@ -232,7 +232,7 @@ def promotions_table(
                 if order_ids is not None
                 else pa.nulls(n, pa.string()),
                 "StoreID": pa.array(stores.astype(np.int32), mask=stores < 0),
-                "CustomerID": pa.array(ctx.customer_id[customer[baskets]]),
+                "CustomerID": ctx.customer_ids(customer[baskets]),
                 "PromoCode": lookup(PROMO_NAMES, rows["code"]),
                 "DiscountType": lookup(DISCOUNT_TYPES, rows["kind"]),
                 "DiscountAmount": cents_to_decimal(rows["amount"]),

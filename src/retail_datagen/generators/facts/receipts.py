@@ -106,7 +106,7 @@ def receipt_tables(
             "TraceId": trace_ids("fact_receipts", store_id, day, n, first_receipt_seq),
             "EventTS": timestamps(day, seconds),
             "StoreID": pa.array(np.full(n, store_id, np.int32)),
-            "CustomerID": pa.array(ctx.customer_id[customer], mask=customer < 0),
+            "CustomerID": ctx.customer_ids(customer),
             "ReceiptId": ids,
             "Subtotal": cents_to_decimal(priced.subtotal),
             "Tax": cents_to_decimal(priced.tax_total),

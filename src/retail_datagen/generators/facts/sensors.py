@@ -115,7 +115,7 @@ def ble_pings(
     rssi = rng.integers(lo_rssi, hi_rssi + 1, n).astype(np.int32)
 
     devices = _device_ids(ctx, store_id, day, visits)
-    customer_ids = pa.array(ctx.customer_id[visits.customer], mask=visits.customer < 0)
+    customer_ids = ctx.customer_ids(visits.customer)
     by_time = np.argsort(t)
     ping_visit = p_visit[by_time]
     pings_table = normalise(

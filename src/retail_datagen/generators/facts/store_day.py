@@ -40,6 +40,7 @@ from retail_datagen.generators.facts.receipts import (
 )
 from retail_datagen.generators.facts.returns import DueReturns, schedule_returns, split_due
 from retail_datagen.generators.facts.sensors import ble_pings, foot_traffic
+from retail_datagen.generators.facts.shoppers import day_plan, return_seconds
 from retail_datagen.generators.facts.visits import (
     VisitKind,
     Visits,
@@ -142,6 +143,17 @@ def simulate_store_day(
     return finish_store_day(ctx, demand, demand.product, demand.qty)
 
 
+def _segments(ctx: FactContext, customer: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Known buyers' own segment; anonymous buyers draw one from the customer shares."""
+    cdf = np.cumsum(B.ANONYMOUS_SEGMENT_P) / B.ANONYMOUS_SEGMENT_P.sum()
+    drawn = np.minimum(np.searchsorted(cdf, rng.random(customer.size), side="right"), cdf.size - 1)
+    known = customer >= 0
+    segment: np.ndarray = np.where(
+        known, ctx.customer_segment[np.where(known, customer, 0)], drawn
+    ).astype(np.int64)
+    return segment
+
+
 def plan_store_day(
     ctx: FactContext, store: int, day: date, pending_returns: pa.Table
 ) -> StoreDemand | None:
@@ -159,6 +171,17 @@ def plan_store_day(
     conversions = conversions_for_store_day(ctx, store, day)
     marketing_s = (conversions.visit_us - day_start_us(day)) / 1e6
     due, still_pending = split_due(pending_returns, day)
+    plan = day_plan(ctx, day)
+    return_s = return_seconds(
+        ctx,
+        plan,
+        store,
+        day,
+        due.customer,
+        due.arrival_seconds(ctx.seed, store_id, window),
+        rng("return_slots").random(due.n),
+        window,
+    )
     visits = build_visits(
         ctx,
         store,
@@ -166,9 +189,10 @@ def plan_store_day(
         rng("visits"),
         window,
         mean_receipts,
+        plan.trips_at(store),
         marketing_s,
         conversions.customer_index.astype(np.int64),
-        due.arrival_seconds(ctx.seed, store_id, window),
+        return_s,
         due.customer,
     )
     sensors = {"fact_foot_traffic": foot_traffic(ctx, store, day, visits)}
@@ -178,7 +202,7 @@ def plan_store_day(
 
     buyer = np.flatnonzero(visits.buys)
     buyer = buyer[np.argsort(visits.checkout_s[buyer], kind="stable")]
-    segment = ctx.customer_segment[visits.customer[buyer]].astype(np.int64)
+    segment = _segments(ctx, visits.customer[buyer], rng("segments"))
     marketing = visits.kind[buyer] == VisitKind.MARKETING
     fmt = int(ctx.store_format[store])
     basket_rng = rng("baskets")
@@ -261,7 +285,7 @@ def finish_store_day(
         receipt_id=pa.concat_arrays([sale_ids, return_ids]),
         order_id=None,
         store_id=np.full(customers.size, store_id, np.int64),
-        customer_id=np.where(customers >= 0, ctx.customer_id[customers], -1),
+        customer_id=ctx.customer_ids(customers),
         tender=np.concatenate([tender, due.tender]),
         amount_cents=np.concatenate([sales.total, returns.total]),
         event_seconds=np.concatenate([sale_s, return_s]),

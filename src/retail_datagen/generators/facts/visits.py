@@ -29,7 +29,7 @@ class VisitKind:
 class Visits:
     """Visits of one store-day (index i) and their zone stays (flattened, grouped by visit)."""
 
-    customer: np.ndarray  # customer index
+    customer: np.ndarray  # customer index, -1 = anonymous
     kind: np.ndarray  # VisitKind
     buys: np.ndarray  # bool: ends with a sale receipt
     detected: np.ndarray  # bool: the phone is seen by BLE beacons
@@ -69,19 +69,28 @@ def _hourly_plan(
     return np.where(open_h, visitors, 0.0), conv
 
 
-def _pick_customers(ctx: FactContext, store: int, rng: np.random.Generator, n: int) -> np.ndarray:
-    home, near = ctx.pool_home[store], ctx.pool_near[store]
-    n_all = ctx.customer_id.size
-    u = rng.random(n)
-    r = rng.random(n)
-    anywhere = (r * n_all).astype(np.int64)
-    out = anywhere.copy()
-    if home.size:
-        from_home = home[(r * home.size).astype(np.int64)]
-        out = np.where(u < B.POOL_MIX[0], from_home, out)
-        near_pick = near[(r * near.size).astype(np.int64)] if near.size else from_home
-        out = np.where((u >= B.POOL_MIX[0]) & (u < B.POOL_MIX[0] + B.POOL_MIX[1]), near_pick, out)
-    return out.astype(np.int64)
+def _ble_detection(
+    rng: np.random.Generator, customer: np.ndarray, has_checkout: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Which visits' phones the beacons see, and which of those resolve to a known customer.
+
+    Every checkout is seen; a known customer's phone resolves on their first visit of the
+    store-day (so two visits of one customer never show as one device in an hour with two
+    receipts). Browsers are anonymous and seen with the probability that keeps resolved devices
+    near ``BLE_RESOLVED_SHARE`` of all devices, within ``BLE_DETECT_NON_BUYER``.
+    """
+    n = customer.size
+    u_detect, u_resolve = rng.random((2, n))
+    first_visit = np.zeros(n, bool)
+    known = np.flatnonzero(customer >= 0)
+    first_visit[known[np.unique(customer[known], return_index=True)[1]]] = True
+    resolvable = first_visit & has_checkout & (u_resolve < B.BLE_KNOWN_RESOLVE)
+    seen_anyway = int(has_checkout.sum())
+    others = int((~has_checkout).sum())
+    wanted = resolvable.sum() / B.BLE_RESOLVED_SHARE - seen_anyway
+    p_browser = float(np.clip(wanted / others, *B.BLE_DETECT_NON_BUYER)) if others else 0.0
+    detected = has_checkout | (u_detect < p_browser)
+    return detected, resolvable
 
 
 def _uniform(rng: np.random.Generator, bounds: tuple[int, int], n: int) -> np.ndarray:
@@ -95,30 +104,41 @@ def build_visits(
     rng: np.random.Generator,
     window: tuple[int, int],
     receipts: float,
+    known: tuple[np.ndarray, np.ndarray],
     marketing_s: np.ndarray,
     marketing_customer: np.ndarray,
     return_s: np.ndarray,
     return_customer: np.ndarray,
 ) -> Visits:
-    """All visits of a store-day: ordinary shoppers, marketing-driven ones and returners.
+    """All visits of a store-day: known customers' planned trips, anonymous shoppers and
+    browsers, marketing-driven visitors and returners.
 
-    ``marketing_s``/``return_s`` are the scheduled arrival seconds after midnight of visitors
-    brought by an ad and of customers bringing a purchase back.
+    ``known`` is (customer index, arrival second) of the day plan's trips to this store: they
+    buy. Anonymous visitors (customer -1) fill each hour up to its expected receipts and bring
+    the browsers. ``marketing_s``/``return_s`` are the scheduled arrival seconds after midnight
+    of visitors brought by an ad and of customers bringing a purchase back.
     """
     open_s, close_s = window
     visitors, conv = _hourly_plan(ctx, store, day, receipts, window)
-    per_hour = rng.poisson(visitors)
+    known_customer, known_s = known
+    known_hour = np.bincount((known_s // 3600).astype(np.int64), minlength=24)[:24]
+    buyers = visitors * conv
+    anon_buyers = np.maximum(buyers - known_hour, 0.0)
+    anon_visitors = anon_buyers + (visitors - buyers)
+    buy_p = np.divide(anon_buyers, anon_visitors, out=np.zeros(24), where=anon_visitors > 0)
+    per_hour = rng.poisson(anon_visitors)
     hour = np.repeat(np.arange(24), per_hour)
-    n_shop = hour.size
+    n_anon = hour.size
     hour_end = np.minimum((hour + 1) * 3600, close_s - 120)
-    arrive = hour * 3600 + rng.random(n_shop) * np.maximum(hour_end - hour * 3600, 1)
-    buys = rng.random(n_shop) < conv[hour]
-    customer = _pick_customers(ctx, store, rng, n_shop)
+    anon_arrive = hour * 3600 + rng.random(n_anon) * np.maximum(hour_end - hour * 3600, 1)
+    anon_buys = rng.random(n_anon) < buy_p[hour]
+    n_shop = n_anon + known_customer.size
+    arrive = np.concatenate([known_s, anon_arrive])
+    buys = np.concatenate([np.ones(known_customer.size, bool), anon_buys])
+    customer = np.concatenate([known_customer, np.full(n_anon, -1)])
 
     n_mkt, n_ret = marketing_s.size, return_s.size
-    mkt_customer = np.where(
-        marketing_customer >= 0, marketing_customer, _pick_customers(ctx, store, rng, n_mkt)
-    )
+    mkt_customer = np.asarray(marketing_customer, dtype=np.int64)
     mkt_buys = rng.random(n_mkt) < B.MARKETING_BUY_PROBABILITY
 
     kind = np.concatenate(
@@ -184,9 +204,7 @@ def build_visits(
     checkout_s = np.full(n, np.nan)
     checkout_s[stay_visit[is_checkout]] = stay_end[is_checkout]
 
-    detected = has_checkout | (rng.random(n) < B.BLE_DETECT_NON_BUYER)
-    # an anonymous returner (customer -1) has no known device to resolve to
-    resolved = detected & (rng.random(n) < B.BLE_RESOLVED_SHARE) & (customer >= 0)
+    detected, resolved = _ble_detection(rng, customer, has_checkout)
     return Visits(
         customer=customer,
         kind=kind,
