@@ -37,6 +37,7 @@ __all__ = [
     "WEATHER_PROBABILITIES",
     "CategoryLift",
     "Lift",
+    "anchor_day",
     "category_lift",
     "day_multipliers",
     "holiday_name",
@@ -253,6 +254,12 @@ def _anchor(name: str, year: int) -> date:
         return rule(year)
     month, day = name.split("-")
     return date(year, int(month), int(day))
+
+
+def anchor_day(name: str, year: int) -> date:
+    """The day a holiday name of :data:`HOLIDAY_RULES` (or a fixed ``"MM-DD"``) falls on in
+    ``year`` — the anchor of lifts, and of price windows such as clearance after a season."""
+    return _anchor(name, year)
 
 
 def _neighbour_years(year: int) -> range:

@@ -132,13 +132,33 @@ DIM_PRODUCTS = Table(
         C("Subcategory", STR),
         C("Cost", MONEY),
         C("MSRP", MONEY),
-        C("SalePrice", MONEY),
+        C("SalePrice", MONEY, "current shelf price: the dim_product_prices row with ValidTo NULL"),
         C("RequiresRefrigeration", BOOL),
         C("Taxability", STR, "TAXABLE, NON_TAXABLE, REDUCED_RATE"),
         C("LaunchDate", DATE, "never sold before this date"),
         C("Tags", STR, "semicolon-separated", null=True),
     ),
     primary_key=("ID",),
+)
+
+DIM_PRODUCT_PRICES = Table(
+    "dim_product_prices",
+    "Shelf-price history of every product; each sale and online line uses the price valid at "
+    "its EventTS.",
+    (
+        C("ProductID", I32),
+        C("ValidFrom", TS, "local midnight the price takes effect (inclusive)"),
+        C(
+            "ValidTo",
+            TS,
+            "local midnight the next price takes effect (exclusive); NULL = current",
+            null=True,
+        ),
+        C("SalePrice", MONEY, "Cost < SalePrice <= MSRP"),
+        C("Reason", STR, "INITIAL, MARKDOWN, CLEARANCE, PRICE_INCREASE, RESTORE"),
+    ),
+    primary_key=("ProductID", "ValidFrom"),
+    foreign_keys=(FK("ProductID", "dim_products"),),
 )
 
 DIM_DATE = Table(
@@ -507,6 +527,7 @@ DIMENSIONS: tuple[Table, ...] = (
     DIM_TRUCKS,
     DIM_CUSTOMERS,
     DIM_PRODUCTS,
+    DIM_PRODUCT_PRICES,
     DIM_DATE,
     DIM_STORE_INVENTORY_SNAPSHOTS,
     DIM_DC_INVENTORY_SNAPSHOTS,
