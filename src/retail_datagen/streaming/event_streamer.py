@@ -646,7 +646,7 @@ class EventStreamer:
                 f"cannot append {day.isoformat()}"
             )
         # a fresh appender per day: its writer keeps the rows committed so far in the month
-        appender = history.appender(day, mode="realtime")
+        appender = history.appender(day, mode="realtime", seed=self.config.seed)
         try:
             appender.add(day, plan.events.tables, plan.carry)
             appender.commit(day)

@@ -41,6 +41,7 @@ CHECK_MODULES = (
     "retail_datagen.validation.key_checks",
     "retail_datagen.validation.dimension_checks",
     "retail_datagen.validation.fact_checks",
+    "retail_datagen.validation.price_checks",
 )
 
 

@@ -177,7 +177,9 @@ def price_plan(
         seed=seed,
         first=first.toordinal(),
         product_id=product_id,
-        initial=money.decimal_to_cents(products.column("SalePrice")) if initial is None else initial,
+        initial=money.decimal_to_cents(products.column("SalePrice"))
+        if initial is None
+        else initial,
         cost=money.decimal_to_cents(products.column("Cost")),
         msrp=money.decimal_to_cents(products.column("MSRP")),
         launch=launch.astype(np.int64),
@@ -214,14 +216,16 @@ def _increases(plan: PricePlan, idx: np.ndarray, year: int) -> tuple[np.ndarray,
     period = np.full(idx.size, year, dtype=np.int64)
     happens = _uniform(plan, "prices.increase", period, idx) < INCREASE_PROBABILITY
     length = date(year, 12, 31).toordinal() - date(year, 1, 1).toordinal() + 1
-    day = _pick(_uniform(plan, "prices.increase_day", period, idx), date(year, 1, 1).toordinal(), length)
+    jan1 = date(year, 1, 1).toordinal()
+    day = _pick(_uniform(plan, "prices.increase_day", period, idx), jan1, length)
     low, high = INCREASE_RANGE_BP
     bp = _pick(_uniform(plan, "prices.increase_bp", period, idx), low, high - low + 1)
-    return np.where(happens & (day > plan.first), day, -1), bp
+    when: np.ndarray = np.where(happens & (day > plan.first), day, -1)
+    return when, bp
 
 
 def _regular(plan: PricePlan, idx: np.ndarray, day: np.ndarray) -> np.ndarray:
-    price = plan.initial[idx].copy()
+    price: np.ndarray = plan.initial[idx].copy()
     if idx.size == 0:
         return price
     first_year = date.fromordinal(plan.first).year
@@ -286,7 +290,9 @@ def _clearance_pct(plan: PricePlan, idx: np.ndarray, day: np.ndarray) -> np.ndar
     return pct
 
 
-def _evaluate(plan: PricePlan, idx: np.ndarray, day: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _evaluate(
+    plan: PricePlan, idx: np.ndarray, day: np.ndarray | np.int64
+) -> tuple[np.ndarray, np.ndarray]:
     """(price in cents, state) of each (product index, day ordinal) pair."""
     idx = np.asarray(idx, dtype=np.int64)
     day = np.broadcast_to(np.asarray(day, dtype=np.int64), idx.shape)
