@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from retail_datagen.schema.registry import Column, ForeignKey, Kind, Table
 
-__all__ = ["DIMENSIONS", "FACTS", "TABLES", "get_table"]
+__all__ = ["DIMENSIONS", "EVENT_PAYLOADS", "FACTS", "TABLES", "get_payload", "get_table"]
 
 I32, I64, F64, BOOL, STR = Kind.INT32, Kind.INT64, Kind.FLOAT64, Kind.BOOL, Kind.STRING
 CAT = Kind.CATEGORY  # fact columns with a small vocabulary (dictionary-encoded)
@@ -520,6 +520,24 @@ FACT_STORE_OPS = Table(
     time_column="EventTS",
 )
 
+# ---------------------------------------------------------------- stream-only payloads
+PRICE_CHANGES = Table(
+    "price_changes",
+    "A shelf-price change of dim_product_prices at the local midnight it takes effect: the "
+    "payload of price_changed events (the stored history is dim_product_prices).",
+    (
+        C("TraceId", STR, "PRC-<yyyymmdd>-<ProductID>: unique, deterministic"),
+        C("EventTS", TS, "local midnight the change takes effect"),
+        C("ProductID", I32),
+        C("OldSalePrice", MONEY, "the price until ValidFrom"),
+        C("NewSalePrice", MONEY, "the price from ValidFrom (dim_product_prices.SalePrice)"),
+        C("Reason", CAT, "MARKDOWN, CLEARANCE, PRICE_INCREASE, RESTORE"),
+        C("ValidFrom", TS, "local midnight the new price takes effect"),
+    ),
+    primary_key=("TraceId",),
+    foreign_keys=(FK("ProductID", "dim_products"),),
+)
+
 DIMENSIONS: tuple[Table, ...] = (
     DIM_GEOGRAPHIES,
     DIM_DISTRIBUTION_CENTERS,
@@ -554,6 +572,9 @@ FACTS: tuple[Table, ...] = (
 
 TABLES: dict[str, Table] = {t.name: t for t in (*DIMENSIONS, *FACTS)}
 
+# Event payloads that are not a stored table's rows (they derive from one: see each doc).
+EVENT_PAYLOADS: tuple[Table, ...] = (PRICE_CHANGES,)
+
 
 def get_table(name: str) -> Table:
     """Look a table up by name; an unknown name lists the known ones."""
@@ -561,3 +582,11 @@ def get_table(name: str) -> Table:
         return TABLES[name]
     except KeyError:
         raise KeyError(f"unknown table {name!r}; known tables: {', '.join(TABLES)}") from None
+
+
+def get_payload(name: str) -> Table:
+    """The declaration of an event payload: a stored table, or one of :data:`EVENT_PAYLOADS`."""
+    for table in EVENT_PAYLOADS:
+        if table.name == name:
+            return table
+    return get_table(name)

@@ -46,6 +46,7 @@ from retail_datagen.streaming.checkpoint import Checkpoint, CheckpointStore
 from retail_datagen.streaming.event import Event
 from retail_datagen.streaming.events import (
     EVENT_TYPES,
+    PRICE_CHANGES,
     DayEvents,
     EventSegment,
     check_event_types,
@@ -450,7 +451,8 @@ class EventStreamer:
         if orders is not None and orders.num_rows:
             window = pa.concat_tables([window, orders.cast(window.schema)])
             window = window.sort_by([("EventTS", "ascending"), ("TraceId", "ascending")])
-        events = DayEvents.plan(day, tables, window)
+        streamed = {PRICE_CHANGES: self._simulation.price_changes(day)}
+        events = DayEvents.plan(day, tables, window, streamed)
         self._orders = _still_due(window, day + timedelta(days=1))
         return _Day(events, carry_after)
 

@@ -31,10 +31,11 @@ from types import MappingProxyType
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from retail_datagen import calendar, money, rng, schema
 from retail_datagen.config.models import RetailConfig
-from retail_datagen.schema.tables import DIM_PRODUCT_PRICES
+from retail_datagen.schema.tables import DIM_PRODUCT_PRICES, PRICE_CHANGES
 
 __all__ = [
     "CLEARANCE_DAYS",
@@ -53,6 +54,7 @@ __all__ = [
     "current_prices",
     "generate_product_prices",
     "initial_prices",
+    "price_change_table",
     "price_changes",
     "price_history",
     "price_plan",
@@ -349,6 +351,29 @@ def price_changes(plan: PricePlan, day: date) -> PriceChanges:
     old, before = _evaluate(plan, idx, np.int64(day.toordinal() - 1))
     hit = np.flatnonzero(new != old)
     return PriceChanges(hit, old[hit], new[hit], _reason(state[hit], before[hit]))
+
+
+def price_change_table(plan: PricePlan, day: date) -> pa.Table:
+    """The day's changes as ``price_changes`` rows (the payload of ``price_changed`` events),
+    due at local midnight; TraceId ``PRC-<yyyymmdd>-<ProductID>``."""
+    changes = price_changes(plan, day)
+    ids = pa.array(plan.product_id[changes.index], pa.int32())
+    midnight = _timestamps(np.full(len(ids), day.toordinal(), dtype=np.int64))
+    trace = pc.binary_join_element_wise(
+        f"PRC-{day:%Y%m%d}-", pc.utf8_lpad(pc.cast(ids, pa.string()), 6, "0"), ""
+    )
+    table = pa.table(
+        {
+            "TraceId": trace,
+            "EventTS": midnight,
+            "ProductID": ids,
+            "OldSalePrice": money.cents_to_decimal(changes.old),
+            "NewSalePrice": money.cents_to_decimal(changes.new),
+            "Reason": pa.array(REASONS, pa.string()).take(pa.array(changes.reason)),
+            "ValidFrom": midnight,
+        }
+    )
+    return schema.normalise(PRICE_CHANGES, table)
 
 
 # ---------------------------------------------------------------- the table
