@@ -217,3 +217,23 @@ def test_dim_products_sale_price_must_be_the_current_one(
     assert _validate(data_dir, data).result(CURRENT).passed
     stale = {**data, "dim_products": dims["dim_products"]}  # SalePrice not moved to 10.00
     assert _validate(data_dir, stale).result(CURRENT).violations == 1
+
+
+def test_prices_that_never_move_fail_the_markdown_share(
+    data_dir: Path, dims: dict[str, pa.Table], make_fact: FactFactory
+) -> None:
+    from datetime import timedelta
+
+    n = 1_200  # all after the warm-up, all at the INITIAL price
+    times = [datetime(2024, 1, 16, 9) + timedelta(minutes=15 * i) for i in range(n)]
+    facts = _sale(
+        make_fact,
+        ProductID=[2] * n,
+        EventTS=times,
+        UnitPrice=[_price(dims, 2)] * n,
+        Line=list(range(1, n + 1)),
+    )
+    report = _validate(data_dir, dims, **facts)
+    assert report.result(LINES).passed
+    share = report.result("prices: share of sale lines at a markdown or clearance price")
+    assert not share.passed and share.measured == 0.0
