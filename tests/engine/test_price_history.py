@@ -13,7 +13,7 @@ import pytest
 
 from retail_datagen import money
 from retail_datagen.config.models import RetailConfig
-from retail_datagen.generators.dims.product_prices import initial_prices, price_plan, prices_on
+from retail_datagen.generators.dims.price_model import initial_prices, price_plan, prices_on
 from retail_datagen.generators.fact_generator import FactDataGenerator
 from retail_datagen.generators.master_generator import MasterDataGenerator
 from retail_datagen.storage.duckdb_store import load_dimensions, read_store

@@ -13,13 +13,13 @@ from hypothesis import strategies as st
 
 from retail_datagen import money
 from retail_datagen.config.models import RetailConfig
-from retail_datagen.generators.dims.product_prices import (
+from retail_datagen.generators.dims.price_model import (
     PricePlan,
     price_changes,
-    price_history,
     price_plan,
     prices_on,
 )
+from retail_datagen.generators.dims.product_prices import price_history
 from retail_datagen.generators.master_generator import build_dimensions
 
 START = date(2024, 1, 1)

@@ -16,7 +16,7 @@ import pyarrow as pa
 
 from retail_datagen.config.models import RetailConfig
 from retail_datagen.generators.dims.geo import haversine_miles
-from retail_datagen.generators.dims.product_prices import (
+from retail_datagen.generators.dims.price_model import (
     PricePlan,
     initial_prices,
     price_plan,
