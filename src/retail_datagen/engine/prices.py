@@ -26,7 +26,6 @@ from retail_datagen.storage.store_writer import (
     StoreBusyError,
     open_writer,
     repair_dimension_exports,
-    replace_dimensions,
 )
 
 __all__ = ["PRICE_TABLES", "price_tables", "publish_prices"]
@@ -53,6 +52,34 @@ def price_tables(
     }
 
 
+def _store(con: duckdb.DuckDBPyConnection, tables: dict[str, pa.Table]) -> None:
+    """Rewrite the history and update only the SalePrice values that changed, in one
+    transaction: replacing dim_products whole would grow retail.duckdb by a copy each time."""
+    history, products = tables["dim_product_prices"], tables["dim_products"]
+    columns = ", ".join(ident(c) for c in TABLES["dim_product_prices"].column_names)
+    con.register("__incoming_prices", history)
+    con.register("__incoming_current", products.select(["ID", "SalePrice"]))
+    try:
+        con.execute("BEGIN TRANSACTION")
+        try:
+            con.execute("DELETE FROM dim_product_prices")
+            con.execute(
+                f"INSERT INTO dim_product_prices ({columns}) SELECT {columns} "
+                "FROM __incoming_prices"
+            )
+            con.execute(
+                'UPDATE dim_products SET "SalePrice" = c."SalePrice" FROM __incoming_current c '
+                'WHERE dim_products."ID" = c."ID" AND dim_products."SalePrice" <> c."SalePrice"'
+            )
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+    finally:
+        con.unregister("__incoming_prices")
+        con.unregister("__incoming_current")
+
+
 def publish_prices(data_dir: str | Path, seed: int, first: date, through: date) -> bool:
     """Store the price history through ``through`` (DuckDB in one transaction, then the Parquet
     exports). When another process holds the store, one warning line says the prices catch up
@@ -69,7 +96,7 @@ def publish_prices(data_dir: str | Path, seed: int, first: date, through: date) 
                     file.unlink()
                     fsync_dir(file.parent)
             try:
-                replace_dimensions(con, tables)
+                _store(con, tables)
             except BaseException:
                 repair_dimension_exports(con, layout)
                 raise
