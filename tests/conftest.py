@@ -240,6 +240,16 @@ def build_dimensions() -> dict[str, pa.Table]:
         for d in dcs
         for p in products
     ]
+    prices = [
+        {
+            "ProductID": p["ID"],
+            "ValidFrom": datetime(2024, 1, 1),
+            "ValidTo": None,
+            "SalePrice": p["SalePrice"],
+            "Reason": "INITIAL",
+        }
+        for p in products
+    ]
     rows = {
         "dim_geographies": geographies,
         "dim_distribution_centers": dcs,
@@ -247,6 +257,7 @@ def build_dimensions() -> dict[str, pa.Table]:
         "dim_trucks": trucks,
         "dim_customers": customers,
         "dim_products": products,
+        "dim_product_prices": prices,
         "dim_date": dim_date,
         "dim_store_inventory_snapshots": store_inv,
         "dim_dc_inventory_snapshots": dc_inv,

@@ -38,6 +38,7 @@ __all__ = [
     "WEATHER_PROBABILITIES",
     "CategoryLift",
     "Lift",
+    "anchor_day",
     "category_lift",
     "category_season",
     "day_multipliers",
@@ -270,6 +271,12 @@ def _anchor(name: str, year: int) -> date:
         return rule(year)
     month, day = name.split("-")
     return date(year, int(month), int(day))
+
+
+def anchor_day(name: str, year: int) -> date:
+    """The day a holiday name of :data:`HOLIDAY_RULES` (or a fixed ``"MM-DD"``) falls on in
+    ``year`` — the anchor of lifts, and of price windows such as clearance after a season."""
+    return _anchor(name, year)
 
 
 def _neighbour_years(year: int) -> range:

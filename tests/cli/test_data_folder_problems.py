@@ -172,11 +172,12 @@ def test_a_full_disk_is_one_line_naming_it(
 
 @pytest.fixture
 def tiny_disk(tmp_path: Path) -> Iterator[Path]:
-    """A real 24 MiB file system (tmpfs; needs root, else the test is skipped)."""
+    """A real 28 MiB file system (tmpfs; needs root, else the test is skipped): room for the
+    template and two default days once the filler is gone (the price history takes ~1.5 MB)."""
     mount = tmp_path / "disk"
     mount.mkdir()
     done = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=24m", "tmpfs", str(mount)], capture_output=True
+        ["mount", "-t", "tmpfs", "-o", "size=28m", "tmpfs", str(mount)], capture_output=True
     )
     if done.returncode != 0:
         pytest.skip("cannot mount a tmpfs here")

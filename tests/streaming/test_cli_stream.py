@@ -11,7 +11,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -182,6 +182,12 @@ def test_killed_stream_resumes_without_gaps(data: Path, tmp_path: Path) -> None:
                 if r["EventTS"].date() == date(2024, 3, 3)
                 and (folder.name != "fact_truck_moves" or r["Status"] in ("ARRIVED", "IN_TRANSIT"))
             }
+    history = pq.read_table(data / "export" / "dim_product_prices" / "dim_product_prices.parquet")
+    expected |= {  # the day's price changes, from the persisted history
+        f"PRC-20240303-{r['ProductID']:06d}"
+        for r in history.to_pylist()
+        if r["ValidFrom"] == datetime(2024, 3, 3)
+    }
     assert set(ids) == expected
 
 

@@ -105,6 +105,16 @@ def fact_rows(root: Path, table: str, day: date | None = None) -> pa.Table:
     return data.sort_by([("TraceId", "ascending")])
 
 
+def price_rows_starting(root: Path, day: date) -> set[tuple[int, str, str]]:
+    """(ProductID, SalePrice, Reason) of the stored price history rows starting on ``day``."""
+    history = pq.read_table(root / "export" / "dim_product_prices" / "dim_product_prices.parquet")
+    return {
+        (r["ProductID"], str(r["SalePrice"]), r["Reason"])
+        for r in history.to_pylist()
+        if r["ValidFrom"] == datetime.combine(day, datetime.min.time())
+    }
+
+
 def snake_rows(table: pa.Table) -> dict[str, dict[str, Any]]:
     """TraceId → the row as its event payload would show it (snake_case, JSON forms)."""
     decl = next(t for t in FACTS if t.name == table.schema.metadata[b"table"].decode())
@@ -159,7 +169,15 @@ async def test_streamed_day_equals_the_historical_day_and_history_continues(
                 continue
             assert by_trace[trace]["payload"] == row  # same ids, same money, every column
             compared += 1
-    assert compared == len(by_trace) > 5_000
+    # price changes of the day are the history rows that start that day, in both folders
+    changes = {
+        (e["payload"]["product_id"], e["payload"]["new_sale_price"], e["payload"]["reason"])
+        for e in events
+        if e["event_type"] == "price_changed"
+    }
+    for root in (s_root, b_root):
+        assert changes == price_rows_starting(root, STREAMED)
+    assert changes and compared + len(changes) == len(by_trace) > 5_000
 
     # lifecycle events of Mar 3: orders of Mar 1-3 whose picked/shipped/delivered time is Mar 3
     orders = snake_rows(fact_rows(b_root, "fact_online_orders"))
@@ -331,6 +349,10 @@ async def test_cancelled_stream_resumes_without_gaps(
         if decl.name != "fact_online_order_lines"
         for t, row in snake_rows(fact_rows(Path(cfg.paths.data), decl.name, STREAMED)).items()
         if decl.name != "fact_truck_moves" or row["status"] in ("ARRIVED", "IN_TRANSIT")
+    }
+    expected |= {
+        f"PRC-{STREAMED:%Y%m%d}-{product:06d}"
+        for product, _, _ in price_rows_starting(Path(cfg.paths.data), STREAMED)
     }
     assert set(ids) == expected  # no gaps
 

@@ -16,10 +16,11 @@ from sample_events import SMALL_VOLUME
 from retail_datagen.config.models import RetailConfig
 from retail_datagen.engine.simulation import Simulation
 from retail_datagen.generators.master_generator import build_dimensions
-from retail_datagen.schema import FACTS, TABLES
+from retail_datagen.schema import EVENT_PAYLOADS, FACTS, get_payload
 from retail_datagen.streaming.events import (
     EVENT_SOURCES,
     EVENT_TYPES,
+    PRICE_CHANGES,
     DayEvents,
     EventSource,
     check_event_types,
@@ -44,22 +45,34 @@ ENVELOPE_KEYS = [
 
 
 @pytest.fixture(scope="module")
-def two_days() -> tuple[dict[str, pa.Table], dict[str, pa.Table]]:
-    """The fact tables of two consecutive simulated days (carried state passed along)."""
+def sim() -> Simulation:
     config = RetailConfig.from_mapping(
         {"seed": 11, "volume": VOLUME, "historical": {"start_date": "2024-03-03"}}
     )
-    sim = Simulation(config, build_dimensions(config), date(2024, 3, 3))
+    return Simulation(config, build_dimensions(config), date(2024, 3, 3))
+
+
+@pytest.fixture(scope="module")
+def two_days(sim: Simulation) -> tuple[dict[str, pa.Table], dict[str, pa.Table]]:
+    """The fact tables of two consecutive simulated days (carried state passed along)."""
     first, carry = sim.run_day(DAY - timedelta(days=1), {})
     second, _ = sim.run_day(DAY, carry)
     return first, second
 
 
 @pytest.fixture(scope="module")
-def day_events(two_days: tuple[dict[str, pa.Table], dict[str, pa.Table]]) -> DayEvents:
+def price_rows(sim: Simulation) -> pa.Table:
+    """The shelf-price changes of DAY (event-only rows: the history is dim_product_prices)."""
+    return sim.price_changes(DAY)
+
+
+@pytest.fixture(scope="module")
+def day_events(
+    two_days: tuple[dict[str, pa.Table], dict[str, pa.Table]], price_rows: pa.Table
+) -> DayEvents:
     first, second = two_days
     orders = pa.concat_tables([first["fact_online_orders"], second["fact_online_orders"]])
-    return DayEvents.plan(DAY, second, orders)
+    return DayEvents.plan(DAY, second, orders, {PRICE_CHANGES: price_rows})
 
 
 @pytest.fixture(scope="module")
@@ -107,11 +120,11 @@ def validate(value: Any, schema: dict[str, Any], path: str = "$") -> list[str]:
 
 
 # ---------------------------------------------------------------- the mapping
-def test_every_event_type_is_mapped_from_a_fact_table() -> None:
-    assert len(EVENT_TYPES) == 19
+def test_every_event_type_is_mapped_from_a_fact_table_or_a_declared_payload() -> None:
+    assert len(EVENT_TYPES) == 20
     assert {s.event_type for s in EVENT_SOURCES} == set(EVENT_TYPES)
-    facts = {t.name for t in FACTS}
-    assert all(s.table in facts for s in EVENT_SOURCES)
+    sources = {t.name for t in (*FACTS, *EVENT_PAYLOADS)}
+    assert all(s.table in sources for s in EVENT_SOURCES)
     by_type = {s.event_type: s for s in EVENT_SOURCES}
     assert by_type["truck_arrived"].where == ("Status", "ARRIVED")
     assert by_type["truck_departed"].where == ("Status", "IN_TRANSIT")
@@ -171,13 +184,15 @@ def _json_form(value: Any) -> Any:
 
 
 def test_payloads_are_the_fact_rows_with_exact_money(
-    two_days: tuple[dict[str, pa.Table], dict[str, pa.Table]], envelopes: list[dict[str, Any]]
+    two_days: tuple[dict[str, pa.Table], dict[str, pa.Table]],
+    price_rows: pa.Table,
+    envelopes: list[dict[str, Any]],
 ) -> None:
     """Every non-lifecycle event is one row of the day's tables, value for value."""
     _, tables = two_days
     rows: dict[str, dict[str, Any]] = {}
-    for name, table in tables.items():
-        decl = TABLES[name]
+    for name, table in {**tables, PRICE_CHANGES: price_rows}.items():
+        decl = get_payload(name)
         for row in table.to_pylist():
             rows[row["TraceId"]] = {decl.column(k).snake: _json_form(v) for k, v in row.items()}
     checked = 0
@@ -287,3 +302,21 @@ def test_schemas_are_valid_for_a_real_validator_when_installed(
     validators = {name: jsonschema_rs.validator_for(s) for name, s in schemas.items()}
     for envelope in envelopes[::5]:
         validators[envelope["event_type"]].validate(envelope)
+
+
+def test_price_changes_are_streamed_at_midnight_before_the_days_sales(
+    price_rows: pa.Table, day_events: DayEvents, envelopes: list[dict[str, Any]]
+) -> None:
+    prices = [e for e in envelopes if e["event_type"] == "price_changed"]
+    assert prices and len(prices) == price_rows.num_rows == day_events.counts()["price_changed"]
+    assert envelopes[: len(prices)] == prices  # midnight, and first among equal times
+    schema = event_schemas()["price_changed"]
+    for event in prices:
+        assert validate(event, schema) == [], event
+        payload = event["payload"]
+        assert payload["event_ts"] == payload["valid_from"] == f"{DAY.isoformat()}T00:00:00.000000"
+        assert payload["old_sale_price"] != payload["new_sale_price"]
+        assert payload["reason"] in ("MARKDOWN", "CLEARANCE", "PRICE_INCREASE", "RESTORE")
+        assert event["partition_key"] == "network"
+    only = day_events.segment(0, len(day_events), day_events.keep_mask(["price_changed"]))
+    assert set(only.event_types) == {"price_changed"} and len(only) == len(prices)

@@ -99,7 +99,7 @@ def test_dashboard_shows_counts_and_charts(
     expect(page.locator("#chart-traffic")).to_have_attribute(
         "aria-label", re.compile(r"busiest hour")
     )
-    expect(page.locator("#dash-counts tbody tr")).to_have_count(25)
+    expect(page.locator("#dash-counts tbody tr")).to_have_count(26)  # 10 dimensions, 16 facts
     painted = page.evaluate(
         """() => {
             const c = document.getElementById('chart-sales');

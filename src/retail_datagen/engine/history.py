@@ -18,6 +18,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from retail_datagen.engine.carry import load_carry, save_carry
+from retail_datagen.engine.prices import publish_prices
 from retail_datagen.errors import DataStateError, UserError
 from retail_datagen.generators.dims.dates import build_dates
 from retail_datagen.generators.facts.region_day import RegionCarry
@@ -135,16 +136,26 @@ class History:
         return load_carry(self.layout, last) if last else {}
 
     def appender(
-        self, run_first: date, mode: Literal["historical", "realtime"] = "historical"
+        self,
+        run_first: date,
+        mode: Literal["historical", "realtime"] = "historical",
+        *,
+        seed: int | None = None,
     ) -> HistoryAppender:
-        return HistoryAppender(self, run_first, mode)
+        """An appender from ``run_first``; with the configuration's ``seed``, every commit also
+        brings the price history (dim_product_prices, dim_products.SalePrice) up to date."""
+        return HistoryAppender(self, run_first, mode, seed)
 
 
 class HistoryAppender:
     """Appends consecutive whole days to the history, committing at period boundaries."""
 
     def __init__(
-        self, history: History, run_first: date, mode: Literal["historical", "realtime"]
+        self,
+        history: History,
+        run_first: date,
+        mode: Literal["historical", "realtime"],
+        seed: int | None = None,
     ) -> None:
         last = history.last_day
         if last is not None and run_first != last + timedelta(days=1):
@@ -154,6 +165,8 @@ class HistoryAppender:
             )
         self.history = history
         self.mode = mode
+        self.seed = seed
+        self.first_day = history.first_day_of_dataset(run_first)
         self.run_start = datetime.combine(run_first, datetime.min.time())
         remove_leftovers(history.layout, last)
         self.writer = FactWriter(history.layout, history.output_format, history.csv_daily)
@@ -191,6 +204,8 @@ class HistoryAppender:
             )
         manager.update(output_format=self.history.output_format, csv_daily=self.history.csv_daily)
         self.committed_through = through
+        if self.seed is not None:
+            publish_prices(self.history.layout.root, self.seed, self.first_day, through)
 
     def abort(self) -> None:
         """Drop whatever is not committed; committed days stay."""

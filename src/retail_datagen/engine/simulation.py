@@ -14,6 +14,7 @@ import pyarrow as pa
 
 from retail_datagen.config.models import RetailConfig
 from retail_datagen.engine.partitions import RegionCarry, canonical_units, run_unit
+from retail_datagen.generators.dims.product_prices import price_change_table
 from retail_datagen.generators.facts.context import FactContext, build_context
 
 __all__ = ["Simulation"]
@@ -42,3 +43,8 @@ class Simulation:
             if result.carry is not None:
                 state[unit.partition] = result.carry
         return {name: pa.concat_tables(tables) for name, tables in parts.items()}, state
+
+    def price_changes(self, day: date) -> pa.Table:
+        """The shelf-price changes that take effect at midnight of ``day`` (not a stored fact:
+        the persisted history is dim_product_prices, updated when the day is committed)."""
+        return price_change_table(self.ctx.prices, day)

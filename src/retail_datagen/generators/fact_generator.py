@@ -156,7 +156,7 @@ class FactDataGenerator:
                 {}, None, None, 0.0, message=f"facts are up to date through {last.isoformat()}"
             )
         dims = history.dimensions()
-        appender = history.appender(first)
+        appender = history.appender(first, seed=self.config.seed)
         days = [first + timedelta(days=i) for i in range((last - first).days + 1)]
         units = canonical_units(days, dims["dim_distribution_centers"].num_rows)
         tracker = ProgressTracker(self.progress, len(GENERATED_TABLES))

@@ -29,6 +29,7 @@ from retail_datagen.generators.dims.inventory_snapshots import (
     generate_dc_inventory_snapshots,
     generate_store_inventory_snapshots,
 )
+from retail_datagen.generators.dims.product_prices import generate_product_prices
 from retail_datagen.generators.dims.products import generate_products
 from retail_datagen.generators.dims.stores import generate_stores
 from retail_datagen.generators.dims.trucks import generate_trucks
@@ -101,6 +102,7 @@ def build_dimensions(
             config, t["dim_stores"], d.first_names(), d.last_names()
         ),
         "dim_products": lambda t: generate_products(config, d.products(), d.product_brands()),
+        "dim_product_prices": lambda t: generate_product_prices(config, t["dim_products"]),
         "dim_date": lambda t: generate_dates(config),
         "dim_store_inventory_snapshots": lambda t: generate_store_inventory_snapshots(
             config, t["dim_stores"], t["dim_products"]

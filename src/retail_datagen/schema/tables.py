@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from retail_datagen.schema.registry import Column, ForeignKey, Kind, Table
 
-__all__ = ["DIMENSIONS", "FACTS", "TABLES", "get_table"]
+__all__ = ["DIMENSIONS", "EVENT_PAYLOADS", "FACTS", "TABLES", "get_payload", "get_table"]
 
 I32, I64, F64, BOOL, STR = Kind.INT32, Kind.INT64, Kind.FLOAT64, Kind.BOOL, Kind.STRING
 CAT = Kind.CATEGORY  # fact columns with a small vocabulary (dictionary-encoded)
@@ -133,13 +133,33 @@ DIM_PRODUCTS = Table(
         C("Subcategory", STR),
         C("Cost", MONEY),
         C("MSRP", MONEY),
-        C("SalePrice", MONEY),
+        C("SalePrice", MONEY, "current shelf price: the dim_product_prices row with ValidTo NULL"),
         C("RequiresRefrigeration", BOOL),
         C("Taxability", STR, "TAXABLE, NON_TAXABLE, REDUCED_RATE"),
         C("LaunchDate", DATE, "never sold before this date"),
         C("Tags", STR, "semicolon-separated", null=True),
     ),
     primary_key=("ID",),
+)
+
+DIM_PRODUCT_PRICES = Table(
+    "dim_product_prices",
+    "Shelf-price history of every product; each sale and online line uses the price valid at "
+    "its EventTS.",
+    (
+        C("ProductID", I32),
+        C("ValidFrom", TS, "local midnight the price takes effect (inclusive)"),
+        C(
+            "ValidTo",
+            TS,
+            "local midnight the next price takes effect (exclusive); NULL = current",
+            null=True,
+        ),
+        C("SalePrice", MONEY, "Cost < SalePrice <= MSRP"),
+        C("Reason", STR, "INITIAL, MARKDOWN, CLEARANCE, PRICE_INCREASE, RESTORE"),
+    ),
+    primary_key=("ProductID", "ValidFrom"),
+    foreign_keys=(FK("ProductID", "dim_products"),),
 )
 
 DIM_DATE = Table(
@@ -501,6 +521,24 @@ FACT_STORE_OPS = Table(
     time_column="EventTS",
 )
 
+# ---------------------------------------------------------------- stream-only payloads
+PRICE_CHANGES = Table(
+    "price_changes",
+    "A shelf-price change of dim_product_prices at the local midnight it takes effect: the "
+    "payload of price_changed events (the stored history is dim_product_prices).",
+    (
+        C("TraceId", STR, "PRC-<yyyymmdd>-<ProductID>: unique, deterministic"),
+        C("EventTS", TS, "local midnight the change takes effect"),
+        C("ProductID", I32),
+        C("OldSalePrice", MONEY, "the price until ValidFrom"),
+        C("NewSalePrice", MONEY, "the price from ValidFrom (dim_product_prices.SalePrice)"),
+        C("Reason", CAT, "MARKDOWN, CLEARANCE, PRICE_INCREASE, RESTORE"),
+        C("ValidFrom", TS, "local midnight the new price takes effect"),
+    ),
+    primary_key=("TraceId",),
+    foreign_keys=(FK("ProductID", "dim_products"),),
+)
+
 DIMENSIONS: tuple[Table, ...] = (
     DIM_GEOGRAPHIES,
     DIM_DISTRIBUTION_CENTERS,
@@ -508,6 +546,7 @@ DIMENSIONS: tuple[Table, ...] = (
     DIM_TRUCKS,
     DIM_CUSTOMERS,
     DIM_PRODUCTS,
+    DIM_PRODUCT_PRICES,
     DIM_DATE,
     DIM_STORE_INVENTORY_SNAPSHOTS,
     DIM_DC_INVENTORY_SNAPSHOTS,
@@ -534,6 +573,9 @@ FACTS: tuple[Table, ...] = (
 
 TABLES: dict[str, Table] = {t.name: t for t in (*DIMENSIONS, *FACTS)}
 
+# Event payloads that are not a stored table's rows (they derive from one: see each doc).
+EVENT_PAYLOADS: tuple[Table, ...] = (PRICE_CHANGES,)
+
 
 def get_table(name: str) -> Table:
     """Look a table up by name; an unknown name lists the known ones."""
@@ -541,3 +583,11 @@ def get_table(name: str) -> Table:
         return TABLES[name]
     except KeyError:
         raise KeyError(f"unknown table {name!r}; known tables: {', '.join(TABLES)}") from None
+
+
+def get_payload(name: str) -> Table:
+    """The declaration of an event payload: a stored table, or one of :data:`EVENT_PAYLOADS`."""
+    for table in EVENT_PAYLOADS:
+        if table.name == name:
+            return table
+    return get_table(name)

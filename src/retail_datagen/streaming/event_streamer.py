@@ -46,6 +46,7 @@ from retail_datagen.streaming.checkpoint import Checkpoint, CheckpointStore
 from retail_datagen.streaming.event import Event
 from retail_datagen.streaming.events import (
     EVENT_TYPES,
+    PRICE_CHANGES,
     DayEvents,
     EventSegment,
     check_event_types,
@@ -450,7 +451,8 @@ class EventStreamer:
         if orders is not None and orders.num_rows:
             window = pa.concat_tables([window, orders.cast(window.schema)])
             window = window.sort_by([("EventTS", "ascending"), ("TraceId", "ascending")])
-        events = DayEvents.plan(day, tables, window)
+        streamed = {PRICE_CHANGES: self._simulation.price_changes(day)}
+        events = DayEvents.plan(day, tables, window, streamed)
         self._orders = _still_due(window, day + timedelta(days=1))
         return _Day(events, carry_after)
 
@@ -646,7 +648,7 @@ class EventStreamer:
                 f"cannot append {day.isoformat()}"
             )
         # a fresh appender per day: its writer keeps the rows committed so far in the month
-        appender = history.appender(day, mode="realtime")
+        appender = history.appender(day, mode="realtime", seed=self.config.seed)
         try:
             appender.add(day, plan.events.tables, plan.carry)
             appender.commit(day)

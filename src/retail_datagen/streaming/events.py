@@ -25,7 +25,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from retail_datagen.schema import Column, Kind, Table, get_table
+from retail_datagen.schema import Column, Kind, Table, get_payload
 from retail_datagen.storage.atomic import atomic_write_text
 from retail_datagen.streaming.event import Event
 
@@ -72,6 +72,7 @@ EVENT_TYPES: tuple[str, ...] = (
     "online_order_picked",
     "online_order_shipped",
     "online_order_delivered",
+    "price_changed",
 )
 
 
@@ -107,16 +108,19 @@ class EventSource:
 
     @property
     def decl(self) -> Table:
-        return get_table(self.table)
+        return get_payload(self.table)
 
 
 _STORE = ("store", "StoreID")
+PRICE_CHANGES = "price_changes"  # stream-only rows: the day's changes of dim_product_prices
 _DC = ("dc", "DCID")
 
 # The whole mapping. Truck moves with other statuses (SCHEDULED, LOADING, UNLOADING, COMPLETED,
 # DELAYED) are persisted but not emitted; online-order events all use the ``network`` key so one
 # order's created → payment → picked → shipped → delivered events stay in order.
 EVENT_SOURCES: tuple[EventSource, ...] = (
+    # first: a price change at midnight comes before any sale of that moment (24/7 stores)
+    EventSource("price_changed", PRICE_CHANGES),
     EventSource("receipt_created", "fact_receipts", partition=(_STORE,)),
     EventSource(
         "receipt_line_added",
@@ -388,18 +392,29 @@ class DayEvents:
     row_idx: np.ndarray  # per canonical position: row of the source's table
     time_us: np.ndarray  # per canonical position: local event time, µs since the epoch
     _pkeys: dict[int, pa.Array] = field(default_factory=dict, repr=False)
+    streamed: dict[str, pa.Table] = field(default_factory=dict)  # event-only rows (not persisted)
 
     @classmethod
-    def plan(cls, day: date, tables: Mapping[str, pa.Table], orders: pa.Table) -> DayEvents:
+    def plan(
+        cls,
+        day: date,
+        tables: Mapping[str, pa.Table],
+        orders: pa.Table,
+        streamed: Mapping[str, pa.Table] | None = None,
+    ) -> DayEvents:
         """Order the day's events. ``orders`` holds online orders of recent days *including*
-        ``day`` (lifecycle events of earlier orders fall due on later days)."""
+        ``day`` (lifecycle events of earlier orders fall due on later days); ``streamed`` holds
+        event-only rows such as the day's ``price_changes``."""
+        extra = dict(streamed or {})
         begin, end = _day_start_us(day), _day_start_us(day + timedelta(days=1))
         src_parts: list[np.ndarray] = []
         row_parts: list[np.ndarray] = []
         time_parts: list[np.ndarray] = []
         pkeys: dict[int, pa.Array] = {}
         for s, source in enumerate(EVENT_SOURCES):
-            table = orders if source.lifecycle else tables.get(source.table)
+            table = (
+                orders if source.lifecycle else tables.get(source.table, extra.get(source.table))
+            )
             if table is None or table.num_rows == 0:
                 continue
             times = _micros(table.column(source.time_column))
@@ -434,7 +449,7 @@ class DayEvents:
             src = np.empty(0, np.int16)
             rows_all = np.empty(0, np.int64)
             times_all = np.empty(0, np.int64)
-        return cls(day, dict(tables), orders, src, rows_all, times_all, pkeys)
+        return cls(day, dict(tables), orders, src, rows_all, times_all, pkeys, extra)
 
     def __len__(self) -> int:
         return int(self.source_idx.size)
@@ -460,7 +475,10 @@ class DayEvents:
 
     def _table(self, s: int) -> pa.Table:
         source = EVENT_SOURCES[s]
-        return self.orders if source.lifecycle else self.tables[source.table]
+        if source.lifecycle:
+            return self.orders
+        table = self.tables.get(source.table)
+        return self.streamed[source.table] if table is None else table
 
     def segment(self, start: int, stop: int, keep: np.ndarray | None = None) -> EventSegment:
         """Build the envelopes of canonical positions ``start..stop`` (those ``keep`` allows)."""

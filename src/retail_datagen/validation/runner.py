@@ -46,6 +46,7 @@ CHECK_MODULES = (
     "retail_datagen.validation.date_checks",
     "retail_datagen.validation.basket_checks",
     "retail_datagen.validation.shopper_checks",
+    "retail_datagen.validation.price_checks",
 )
 
 

@@ -140,3 +140,18 @@ def test_out_of_season_categories_are_damped(ctx: FactContext) -> None:
     january, july, december = date(2024, 1, 20), date(2024, 7, 10), date(2024, 12, 10)
     assert share(january, "Grilling & Outdoor") < 0.2 * share(july, "Grilling & Outdoor")
     assert share(july, "Holiday Decor") < 0.2 * share(december, "Holiday Decor")
+
+
+def test_a_markdown_lifts_the_marked_down_products_share_of_lines(ctx: FactContext) -> None:
+    """Line choice reads the day's shelf price (dim_product_prices), not the regular price."""
+    day = DAY + timedelta(days=40)
+    fmt, segment = 0, 0
+    regular = product_probabilities(ctx, day, fmt, segment)
+    launched = np.flatnonzero(ctx.launched_mask(day))
+    marked = launched[:50]
+    prices = ctx.prices_on(day).copy()
+    prices[marked] = np.maximum(prices[marked] * 7 // 10, 1)  # 30 % off
+    on_sale = dataclasses.replace(ctx)  # a fresh memo: nothing cached from the regular prices
+    on_sale.memo[("prices_on", day)] = prices
+    lifted = product_probabilities(on_sale, day, fmt, segment)
+    assert lifted[marked].sum() > 1.05 * regular[marked].sum()

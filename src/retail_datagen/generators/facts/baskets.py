@@ -92,7 +92,7 @@ def product_probabilities(
     """
     catalogue = _catalogue(ctx)
     launched = ctx.launched_mask(day)
-    price = np.maximum(ctx.product_price, 1).astype(np.float64)
+    price = np.maximum(ctx.prices_on(day), 1).astype(np.float64)  # a markdown lifts demand
     beta = catalogue.beta + (
         B.SEGMENT_PRICE_BETA[segment] + B.FORMAT_PRICE_BETA[format_code] + price_tilt
     )

@@ -16,12 +16,20 @@ import pyarrow as pa
 
 from retail_datagen.config.models import RetailConfig
 from retail_datagen.generators.dims.geo import haversine_miles
+from retail_datagen.generators.dims.price_model import (
+    PricePlan,
+    initial_prices,
+    price_plan,
+    prices_on,
+)
 from retail_datagen.generators.facts import behaviour as B
 from retail_datagen.generators.facts.supply import SupplyChain, build_supply_chain
 from retail_datagen.money import TAXABILITY_FACTOR, decimal_to_cents
 from retail_datagen.rng import substream_seeds, uniform_from_seeds
 
 __all__ = ["FactContext", "build_context"]
+
+_PRICE_DAYS_KEPT = 8  # days of prices a context keeps (units of nearby days share them)
 
 
 def _col(table: pa.Table, name: str) -> np.ndarray:
@@ -70,7 +78,8 @@ class FactContext:
     store_known_demand: np.ndarray
     # products
     product_id: np.ndarray
-    product_price: np.ndarray  # SalePrice in cents
+    product_price: np.ndarray  # INITIAL (regular) price in cents: stable while the range grows
+    prices: PricePlan  # the shelf-price history: see prices_on()
     product_department: np.ndarray  # code into department_names
     product_category: np.ndarray  # code into category_names
     product_tax_factor: np.ndarray  # tenths of the store rate
@@ -101,6 +110,20 @@ class FactContext:
         anonymous = index < 0
         ids = self.customer_id[np.where(anonymous, 0, index)]
         return pa.array(ids, pa.int32(), mask=anonymous if anonymous.any() else None)
+
+    def prices_on(self, day: date) -> np.ndarray:
+        """Shelf price in cents by product index on ``day`` (dim_product_prices), cached."""
+        key = ("prices_on", day)
+        cached = self.memo.get(key)
+        if cached is None:
+            held = [k for k in self.memo if isinstance(k, tuple) and k[0] == "prices_on"]
+            for old in held[: max(0, len(held) - _PRICE_DAYS_KEPT + 1)]:
+                del self.memo[old]
+            cached = self.memo[key] = prices_on(self.prices, day)
+            cached.setflags(write=False)
+        price: np.ndarray = cached
+        return price
+
 
 
 def _shopping_habits(
@@ -191,6 +214,8 @@ def build_context(
     )
     product_id = _col(products, "ID").astype(np.int32)
     popularity = B.product_popularity(config.seed, product_id)
+    start = history_start or config.historical.start_date
+    initial = initial_prices(products, dims.get("dim_product_prices"))
 
     dc_id = _col(dcs, "ID").astype(np.int32)
     d_lat, d_lon = _col(dcs, "Latitude"), _col(dcs, "Longitude")
@@ -201,7 +226,7 @@ def build_context(
     return FactContext(
         config=config,
         seed=config.seed,
-        history_start=history_start or config.historical.start_date,
+        history_start=start,
         store_id=store_id,
         store_lat=s_lat,
         store_lon=s_lon,
@@ -223,7 +248,8 @@ def build_context(
         customer_trips_week=weekly,
         store_known_demand=known_demand,
         product_id=product_id,
-        product_price=decimal_to_cents(products.column("SalePrice")),
+        product_price=initial,
+        prices=price_plan(config.seed, products, start, initial),
         product_department=dep_codes,
         product_category=cat_codes,
         product_tax_factor=tax_factor,

@@ -263,7 +263,7 @@ def online_orders_tables(
     )
     m = lines_idx.size
     segment = plan.segment[orders]
-    unit = ctx.product_price[product]
+    unit = ctx.prices_on(day)[product]
     promo = apply_promotions(ctx, day, rng("promotions"), line_order, product, qty, unit, segment)
     priced = price_lines(
         LineItems(line_order, product, qty, unit, promo.line_discount, promo.line_code),

@@ -252,7 +252,7 @@ def finish_store_day(
     n_sales = buyer.size
     segment, marketing = demand.segment[has_lines], demand.marketing[has_lines]
     line_receipt = renumber[kept_receipt]
-    unit = ctx.product_price[product]
+    unit = ctx.prices_on(day)[product]
     promo = apply_promotions(
         ctx, day, demand.rng(ctx, "promotions"), line_receipt, product, qty, unit, segment
     )
