@@ -10,6 +10,7 @@ import subprocess
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import duckdb
 import pytest
 from typer.testing import CliRunner
 
@@ -222,3 +223,19 @@ def test_generate_refuses_fact_files_without_a_state_and_deletes_nothing(data: P
     assert "retail-datagen repair" in errors[0]
     after = sorted((p, p.stat().st_mtime_ns) for p in (data / "export").rglob("*") if p.is_file())
     assert after == files
+
+
+def test_a_folder_from_an_older_version_names_the_missing_dimension(data: Path) -> None:
+    """A folder made before dim_product_prices existed: one line naming the table and --force,
+    and nothing deleted."""
+
+    with duckdb.connect(str(data / "retail.duckdb")) as con:
+        con.execute("DROP TABLE dim_product_prices")
+    shutil.rmtree(data / "export" / "dim_product_prices")
+    files = sorted(p for p in (data / "export").rglob("*.parquet"))
+    code, _, err = cli("generate", "-d", str(data), "--end", "2024-02-04", "--workers", "1")
+    errors = [line for line in err.splitlines() if line.startswith("error:")]
+    assert code == 2 and len(errors) == 1, err
+    assert "lacks dim_product_prices" in errors[0] and "older version" in errors[0]
+    assert "--force" in errors[0]
+    assert sorted(p for p in (data / "export").rglob("*.parquet")) == files

@@ -16,7 +16,7 @@ from retail_datagen.errors import DataStateError
 from retail_datagen.generators.generation_state import GenerationStateManager
 from retail_datagen.schema import DIMENSIONS, FACTS, get_table, normalise
 from retail_datagen.storage.atomic import write_parquet_atomic
-from retail_datagen.storage.duckdb_store import has_fact_data
+from retail_datagen.storage.duckdb_store import has_fact_data, missing_dimensions
 from retail_datagen.storage.layout import DataLayout
 from retail_datagen.storage.store_writer import (
     open_writer,
@@ -106,8 +106,15 @@ def save_dimensions(
     layout = DataLayout.of(data_dir)
     checked = validate_dimension_tables(tables)
     if facts_exist(layout.root) and not force:
+        missing = missing_dimensions(layout.root) if layout.duckdb_path.exists() else []
+        why = (
+            f" (it lacks {', '.join(missing)}: it was made by an older version, whose facts do"
+            " not follow the new tables)"
+            if missing
+            else ""
+        )
         raise DataStateError(
-            f"fact data exists in {layout.root}; regenerating dimensions would orphan it. "
+            f"fact data exists in {layout.root}{why}; regenerating dimensions would orphan it. "
             "Re-run with --force to remove all fact data and regenerate the dimensions"
         )
     with open_writer(layout.root, create=True) as con:  # busy: refused before deleting anything

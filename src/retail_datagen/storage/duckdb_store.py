@@ -44,6 +44,7 @@ __all__ = [
     "has_fact_data",
     "list_tables",
     "load_dimensions",
+    "missing_dimensions",
     "open_store",
     "preview",
     "read_store",
@@ -402,15 +403,20 @@ def refresh_fact_views(data_dir: str | Path) -> bool:
 
 
 # ---------------------------------------------------------------- dimensions
+def missing_dimensions(data_dir: str | Path) -> list[str]:
+    """Dimension tables the store lacks (all of them when there is no store)."""
+    layout = DataLayout.of(data_dir)
+    names = [t.name for t in DIMENSIONS]
+    if not layout.duckdb_path.exists():
+        return names
+    return read_store(
+        layout.root, lambda con: [n for n in names if not table_exists(con, n)], tables=names
+    )
+
+
 def has_dimensions(data_dir: str | Path) -> bool:
     """True when the store exists and holds every dimension table."""
-    layout = DataLayout.of(data_dir)
-    if not layout.duckdb_path.exists():
-        return False
-    names = [t.name for t in DIMENSIONS]
-    return read_store(
-        layout.root, lambda con: all(table_exists(con, n) for n in names), tables=names
-    )
+    return not missing_dimensions(data_dir)
 
 
 def load_dimensions(data_dir: str | Path) -> dict[str, pa.Table]:

@@ -125,7 +125,6 @@ class FactContext:
         return price
 
 
-
 def _shopping_habits(
     seed: int,
     customer_id: np.ndarray,
