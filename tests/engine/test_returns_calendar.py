@@ -34,7 +34,7 @@ NEW_CHECKS = (
     "marketing: mean cost",
     "marketing: every cost",
     "dim_date: covers",
-    "receipt lines: one line per product",  # pre-history returns merge repeated draws too
+    "unique fact_receipt_lines(ReceiptId, ProductID)",  # pre-history returns merge repeats too
 )
 
 

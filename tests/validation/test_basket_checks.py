@@ -19,6 +19,7 @@ from retail_datagen.generators.facts.store_day import simulate_store_day
 from retail_datagen.generators.master_generator import build_dimensions
 from retail_datagen.validation import basket_checks as bc
 from retail_datagen.validation.report import CheckResult
+from retail_datagen.validation.runner import registered_checks
 
 Tables = dict[str, pa.Table]
 DAYS = (date(2024, 1, 10), date(2024, 1, 11), date(2024, 7, 10), date(2024, 7, 11))
@@ -74,8 +75,6 @@ def _products_of(tables: Tables, departments: set[str]) -> list[int]:
 
 
 CHECKS = [
-    bc.one_line_per_receipt_product,
-    bc.one_line_per_order_product,
     bc.promotion_product_count,
     bc.average_ticket_by_format,
     bc.grocery_share,
@@ -93,16 +92,22 @@ def test_generated_baskets_pass(
     assert "skipped" not in result.detail, result.detail
 
 
+def _key(name: str) -> Callable[[duckdb.DuckDBPyConnection], CheckResult]:
+    return next(c.fn for c in registered_checks() if c.name == name)
+
+
 def test_a_repeated_product_line_is_counted(generated: Tables) -> None:
+    """One line per product is a unique key of the schema, checked like every key."""
     lines = generated["fact_receipt_lines"]
     repeated = pa.concat_tables([lines, lines.slice(0, 3)])
-    assert _run(bc.one_line_per_receipt_product, {**generated, "fact_receipt_lines": repeated}) == (
-        CheckResult.hard("", 3, "repeated (ReceiptId, ProductID)")
-    )
+    by_receipt = _key("unique fact_receipt_lines(ReceiptId, ProductID)")
+    assert _run(by_receipt, generated).violations == 0
+    assert _run(by_receipt, {**generated, "fact_receipt_lines": repeated}).violations == 3
     orders = generated["fact_online_order_lines"]
     repeated = pa.concat_tables([orders, orders.slice(0, 2)])
-    result = _run(bc.one_line_per_order_product, {**generated, "fact_online_order_lines": repeated})
-    assert result.violations == 2
+    by_order = _key("unique fact_online_order_lines(OrderId, ProductID)")
+    assert _run(by_order, generated).violations == 0
+    assert _run(by_order, {**generated, "fact_online_order_lines": repeated}).violations == 2
 
 
 def test_product_count_that_counts_lines_is_counted(generated: Tables) -> None:

@@ -87,12 +87,13 @@ def _marked_down(dims: dict[str, pa.Table]) -> dict[str, pa.Table]:
 
 
 def _sale(make_fact: FactFactory, receipt_type: str = "SALE", **lines: Any) -> dict[str, pa.Table]:
-    receipts = make_fact("fact_receipts", 1, ReceiptId="R1", ReceiptType=receipt_type)
+    """One receipt per line: a receipt holds one line per product."""
+    n = len(lines["EventTS"])
+    ids = [f"R{i + 1}" for i in range(n)]
+    receipts = make_fact("fact_receipts", n, ReceiptId=ids, ReceiptType=receipt_type)
     return {
         "fact_receipts": receipts,
-        "fact_receipt_lines": make_fact(
-            "fact_receipt_lines", len(lines["EventTS"]), ReceiptId="R1", **lines
-        ),
+        "fact_receipt_lines": make_fact("fact_receipt_lines", n, ReceiptId=ids, **lines),
     }
 
 

@@ -253,7 +253,7 @@ FACT_RECEIPT_LINES = Table(
     "Receipt lines.",
     (*_TRACE, C("ReceiptId", STR), *_LINE_COLUMNS),
     primary_key=("TraceId",),
-    unique=(("ReceiptId", "Line"),),
+    unique=(("ReceiptId", "Line"), ("ReceiptId", "ProductID")),  # one line per product
     foreign_keys=(
         FK("ReceiptId", "fact_receipts", "ReceiptId"),
         FK("ProductID", "dim_products"),
@@ -438,7 +438,7 @@ FACT_ONLINE_ORDER_LINES = Table(
     "Online order lines.",
     (*_TRACE, C("OrderId", STR), *_LINE_COLUMNS),
     primary_key=("TraceId",),
-    unique=(("OrderId", "Line"),),
+    unique=(("OrderId", "Line"), ("OrderId", "ProductID")),  # one line per product
     foreign_keys=(
         FK("OrderId", "fact_online_orders", "OrderId"),
         FK("ProductID", "dim_products"),

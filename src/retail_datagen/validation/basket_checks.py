@@ -50,27 +50,8 @@ def _sale_line_count(con: duckdb.DuckDBPyConnection) -> int:
     return _count(con, 'SELECT count(*) FROM fact_receipt_lines WHERE "Qty" > 0')
 
 
-# ---------------------------------------------------------------- one line per product
-@check("receipt lines: one line per product per receipt")
-def one_line_per_receipt_product(con: duckdb.DuckDBPyConnection) -> CheckResult:
-    bad = _count(
-        con,
-        'SELECT count(*) FROM (SELECT 1 FROM fact_receipt_lines GROUP BY "ReceiptId", '
-        '"ProductID" HAVING count(*) > 1)',
-    )
-    return CheckResult.hard("", bad, "repeated (ReceiptId, ProductID)")
-
-
-@check("online order lines: one line per product per order")
-def one_line_per_order_product(con: duckdb.DuckDBPyConnection) -> CheckResult:
-    bad = _count(
-        con,
-        'SELECT count(*) FROM (SELECT 1 FROM fact_online_order_lines GROUP BY "OrderId", '
-        '"ProductID" HAVING count(*) > 1)',
-    )
-    return CheckResult.hard("", bad, "repeated (OrderId, ProductID)")
-
-
+# ---------------------------------------------------------------- products per receipt
+# One line per product per receipt/order is a unique key of the schema (key_checks).
 @check("promotions: ProductCount = distinct promoted products of the receipt/order")
 def promotion_product_count(con: duckdb.DuckDBPyConnection) -> CheckResult:
     bad = _count(
