@@ -102,6 +102,20 @@ def test_split_runs_equal_one_run(dataset: RetailConfig, tmp_path: Path) -> None
     assert last.end == whole.end == datetime(2024, 2, 5, 23, 59, 59, 999999)
 
 
+def test_split_runs_equal_one_run_with_a_dc_that_serves_no_store(tmp_path: Path) -> None:
+    """Seed 11 puts all five stores on one of the two DCs: the other region carries DC stock
+    only, and continuing from its saved state used to fail to rebuild an empty store array."""
+    whole = _config(tmp_path / "whole", seed=11)
+    MasterDataGenerator(whole).generate_all_master_data()
+    served = pq.read_table(Path(whole.paths.data) / "export/dim_stores")["DCID"]
+    assert len(set(served.to_pylist())) < whole.volume.dcs, "the scenario needs an idle DC"
+    split = _clone(whole, tmp_path, "split")
+    FactDataGenerator(whole, workers=1).generate_historical_data("2024-01-01", "2024-01-04")
+    FactDataGenerator(split, workers=1).generate_historical_data("2024-01-01", "2024-01-02")
+    FactDataGenerator(split, workers=1).generate_historical_data(None, "2024-01-04")
+    _assert_same_facts(Path(whole.paths.data), Path(split.paths.data))
+
+
 def test_same_seed_same_rows_and_another_seed_other_rows(
     dataset: RetailConfig, tmp_path: Path
 ) -> None:

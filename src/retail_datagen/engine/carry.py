@@ -115,11 +115,12 @@ def load_carry(layout: DataLayout, through: date) -> dict[int, RegionCarry]:
         qty, velocity = rows["OnHand"].to_numpy(), rows["Velocity"].to_numpy()
         store_rows = kind == STORE
         k = int(rows["Node"].to_numpy()[store_rows].max()) + 1 if store_rows.any() else 0
+        n = int((~store_rows).sum())  # products: one DC row each (a region may have no store)
         mine = pending.filter(pc.equal(pending["Region"], region))
         stores = pc.unique(mine["Store"]).to_pylist()
         out[int(region)] = RegionCarry(
-            store_onhand=qty[store_rows].reshape(k, -1).astype(np.int32),
-            store_velocity=velocity[store_rows].reshape(k, -1).astype(np.float32),
+            store_onhand=qty[store_rows].reshape(k, n).astype(np.int32),
+            store_velocity=velocity[store_rows].reshape(k, n).astype(np.float32),
             dc_onhand=qty[~store_rows].astype(np.int32),
             dc_velocity=velocity[~store_rows].astype(np.float32),
             pending={
