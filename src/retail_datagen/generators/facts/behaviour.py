@@ -265,8 +265,8 @@ ONLINE_SHIP_AFTER_PICK_HOURS = (2.0, 4.0)  # picked → handed to the carrier
 ONLINE_DC_DELIVERY_HOURS = (24.0, 72.0)  # shipped from a DC → delivered (1-3 days)
 ONLINE_STORE_DELIVERY_HOURS = (12.0, 36.0)  # shipped from a store → delivered (about a day)
 BOPIS_READY_HOURS = (4.0, 24.0)  # order → ready for pickup (PickedTS), in store hours
-STORE_LAST_TAKE_S = 30 * 60.0  # a store takes online orders until 30 min before closing
 BOPIS_COLLECT_HOURS = (1.0, 48.0)  # ready → collected (DeliveredTS), in store hours
+STORE_LAST_TAKE_S = 30 * 60.0  # a store takes online orders until 30 min before closing
 
 # ---------------------------------------------------------------- campaigns (appended)
 # Share of a day's impressions by campaign kind (rows follow CAMPAIGN_KINDS), among the kinds

@@ -108,8 +108,7 @@ def _route(
     store_share = 1.0 - p[_SHIP_FROM_DC]
     can_share = float(can.mean()) if can.size else 0.0
     lifted = p / max(can_share, store_share)  # store modes, among orders a store can take
-    lifted[_SHIP_FROM_DC] = 0.0
-    lifted[_SHIP_FROM_DC] = max(0.0, 1.0 - lifted.sum())
+    lifted[_SHIP_FROM_DC] = max(0.0, 1.0 - (lifted.sum() - lifted[_SHIP_FROM_DC]))
     u = rng.random(seconds.size)
     cdf = np.cumsum(lifted) / lifted.sum()
     mode = np.where(

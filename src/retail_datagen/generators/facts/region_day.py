@@ -327,8 +327,9 @@ def simulate_region_day(
     onhand = carry.store_onhand
     rop = np.maximum(sc.store_rop[stores], np.ceil(STORE_ROP_DAYS * carry.store_velocity))
     up_to = np.maximum(np.ceil(STORE_UP_TO_DAYS * carry.store_velocity), rop + STORE_CASE_PACK)
+    open_today = _receiving(ctx, stores, day)
     req_store, req_product = np.nonzero(
-        (onhand <= rop) & _stockable(ctx, day) & _receiving(ctx, stores, day)[:, None]
+        (onhand <= rop) & _stockable(ctx, day) & open_today[:, None]
     )
     req_qty = (up_to - onhand)[req_store, req_product].astype(np.int64)
     req_onhand = onhand[req_store, req_product]
@@ -493,7 +494,6 @@ def simulate_region_day(
     so_seconds: list[np.ndarray] = []
     so_last: list[np.ndarray] = []
     order_ids = plan.ids
-    open_today = _receiving(ctx, stores, day)
     for k, store in enumerate(stores.tolist()):
         store_id = int(ctx.store_id[store])
         start = onhand[k].astype(np.int64)
