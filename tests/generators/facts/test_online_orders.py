@@ -192,6 +192,11 @@ def test_fulfilment_node_is_the_home_store_or_its_serving_dc(
         assert store == (order_node[oid] if order_type[oid] == "STORE" else None)
 
 
+def stores_of(ctx: FactContext, orders: pa.Table) -> np.ndarray:
+    found: np.ndarray = np.searchsorted(ctx.store_id, _col(orders, "NodeID"))
+    return found
+
+
 def test_lifecycle_timestamps_are_ordered(ctx: FactContext, week: dict[str, pa.Table]) -> None:
     orders = week["fact_online_orders"]
     event, picked = _us(orders, "EventTS"), _us(orders, "PickedTS")
@@ -208,10 +213,15 @@ def test_lifecycle_timestamps_are_ordered(ctx: FactContext, week: dict[str, pa.T
     assert (shipped[bopis] == -1).all()
     assert (event[bopis] < picked[bopis]).all() and (picked[bopis] < delivered[bopis]).all()
     hour = 3_600_000_000
-    assert ((picked - event)[ship] >= hour // 2).all() and (
-        (picked - event)[ship] <= 4 * hour
-    ).all()
     dc = ship & (mode == "SHIP_FROM_DC")
+    assert ((picked - event)[ship] >= hour // 2).all()
+    assert ((picked - event)[dc] <= 4 * hour).all()  # a store picks when it is open
+    at_store = ~cancelled & (mode != "SHIP_FROM_DC")
+    at_store_s = stores_of(ctx, orders)[at_store].tolist()
+    for s, t in zip(at_store_s, picked[at_store].tolist(), strict=True):
+        day = date.fromordinal(t // US_PER_DAY + date(1970, 1, 1).toordinal())
+        window = open_window(ctx, s, day)
+        assert window is not None and window[0] <= (t % US_PER_DAY) // 10**6 < window[1]
     assert ((delivered - shipped)[dc] >= 24 * hour).all()
     assert ((delivered - shipped)[dc] <= 72 * hour).all()
     # BOPIS orders are collected while the store is open

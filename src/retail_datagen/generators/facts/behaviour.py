@@ -266,6 +266,7 @@ ONLINE_DC_DELIVERY_HOURS = (24.0, 72.0)  # shipped from a DC → delivered (1-3 
 ONLINE_STORE_DELIVERY_HOURS = (12.0, 36.0)  # shipped from a store → delivered (about a day)
 BOPIS_READY_HOURS = (4.0, 24.0)  # order → ready for pickup (PickedTS), in store hours
 BOPIS_COLLECT_HOURS = (1.0, 48.0)  # ready → collected (DeliveredTS), in store hours
+STORE_LAST_TAKE_S = 30 * 60.0  # a store takes online orders until 30 min before closing
 
 # ---------------------------------------------------------------- campaigns (appended)
 # Share of a day's impressions by campaign kind (rows follow CAMPAIGN_KINDS), among the kinds

@@ -9,7 +9,7 @@ import numpy as np
 from retail_datagen.generators.facts.columns import US_PER_DAY, US_PER_SECOND
 from retail_datagen.generators.facts.context import FactContext
 
-__all__ = ["is_christmas", "next_open_us", "open_window"]
+__all__ = ["day_hours", "is_christmas", "next_open_us", "open_window"]
 
 
 def is_christmas(day: date) -> bool:
@@ -33,6 +33,14 @@ def open_window(ctx: FactContext, store: int, day: date) -> tuple[int, int] | No
     if _closed_all_day(ctx, np.array([store]), np.array([day.toordinal()]))[0]:
         return None
     return int(ctx.store_open[store]) * 3600, int(ctx.store_close[store]) * 3600
+
+
+def day_hours(ctx: FactContext, store: np.ndarray, day: date) -> tuple[np.ndarray, np.ndarray]:
+    """Opening and closing second of each store on ``day``; both 0 where it is closed all day."""
+    closed = _closed_all_day(ctx, store, np.full(store.size, day.toordinal()))
+    open_s = np.where(closed, 0, ctx.store_open[store].astype(np.int64) * 3600)
+    close_s = np.where(closed, 0, ctx.store_close[store].astype(np.int64) * 3600)
+    return open_s, close_s
 
 
 def next_open_us(ctx: FactContext, store: np.ndarray, t_us: np.ndarray) -> np.ndarray:

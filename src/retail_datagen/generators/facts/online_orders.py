@@ -27,7 +27,7 @@ from retail_datagen.generators.facts.columns import (
     yyyymmdd,
 )
 from retail_datagen.generators.facts.context import FactContext
-from retail_datagen.generators.facts.hours import next_open_us
+from retail_datagen.generators.facts.hours import day_hours, next_open_us
 from retail_datagen.generators.facts.marketing import digital_seconds, digital_volume_factor
 from retail_datagen.generators.facts.payments import build_payments
 from retail_datagen.generators.facts.promotions import (
@@ -90,6 +90,33 @@ def _ts(us: np.ndarray, null: np.ndarray | None = None) -> pa.Array:
     return pa.array(us, pa.timestamp("us"), mask=null)
 
 
+def _route(
+    ctx: FactContext, rng: np.random.Generator, day: date, home: np.ndarray, seconds: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each order's fulfilment mode, and the second its node takes the stock.
+
+    A store takes an order's stock from its shelf while it is open: at the order time, or at
+    opening for an order placed before it. Orders its store cannot take today (placed after
+    closing, or on a day it is closed) ship from the DC; the others go to the store a little
+    more often, so the day's mix stays the configured one while the stores can carry it.
+    """
+    open_s, close_s = day_hours(ctx, home, day)
+    take = np.maximum(seconds, open_s.astype(np.float64))
+    last = np.where(close_s >= 86_400, np.inf, close_s - B.STORE_LAST_TAKE_S)  # 24 h: never
+    can = take < last
+    p = B.FULFILLMENT_P / B.FULFILLMENT_P.sum()
+    store_share = 1.0 - p[_SHIP_FROM_DC]
+    can_share = float(can.mean()) if can.size else 0.0
+    lifted = p / max(can_share, store_share)  # store modes, among orders a store can take
+    lifted[_SHIP_FROM_DC] = max(0.0, 1.0 - (lifted.sum() - lifted[_SHIP_FROM_DC]))
+    u = rng.random(seconds.size)
+    cdf = np.cumsum(lifted) / lifted.sum()
+    mode = np.where(
+        can, np.minimum(np.searchsorted(cdf, u, side="right"), p.size - 1), _SHIP_FROM_DC
+    )
+    return mode, np.where(mode == _SHIP_FROM_DC, seconds, take)
+
+
 def _lifecycle(
     ctx: FactContext,
     rng: np.random.Generator,
@@ -98,12 +125,16 @@ def _lifecycle(
     order_us: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Picked, shipped and delivered times (µs), strictly increasing; BOPIS is never shipped
-    (its ShippedTS is meaningless) and is collected while the store is open."""
+    (its ShippedTS is meaningless) and is collected while the store is open. A store picks
+    only while it is open (``order_us`` is when it took the stock)."""
     u_pick, u_ship, u_deliver, u_ready, u_collect = rng.random((5, order_us.size))
     bopis = mode == _BOPIS
     picked = order_us + np.where(
         bopis, _hours_us(u_ready, B.BOPIS_READY_HOURS), _hours_us(u_pick, B.ONLINE_PICK_HOURS)
     )
+    s = np.flatnonzero(mode != _SHIP_FROM_DC)
+    if s.size:
+        picked[s] = next_open_us(ctx, home[s], picked[s])
     shipped = picked + _hours_us(u_ship, B.ONLINE_SHIP_AFTER_PICK_HOURS)
     carrier = np.where(
         mode == _SHIP_FROM_DC,
@@ -126,6 +157,7 @@ class OnlinePlan:
     day: date
     ids: pa.StringArray
     seconds: np.ndarray
+    take_seconds: np.ndarray  # when the fulfilling node takes the stock (a store: while open)
     order_us: np.ndarray
     customer: np.ndarray
     segment: np.ndarray
@@ -181,7 +213,7 @@ def _plan(ctx: FactContext, day: date) -> OnlinePlan:
     customer = rng("customer").integers(0, ctx.customer_id.size, n)
     segment = ctx.customer_segment[customer].astype(np.int64)
     home = ctx.customer_home[customer].astype(np.int64)
-    mode = _choose(rng("fulfilment"), B.FULFILLMENT_P, n)
+    mode, take_s = _route(ctx, rng("fulfilment"), day, home, seconds)
     from_dc = mode == _SHIP_FROM_DC
     dc = _dc_positions(ctx, ctx.store_dc[home])
     lines_per_order = _choose(rng("lines"), B.ONLINE_LINE_COUNT_P, n) + B.ONLINE_LINES[0]
@@ -191,12 +223,14 @@ def _plan(ctx: FactContext, day: date) -> OnlinePlan:
         sample_products(ctx, day, rng("products"), _FORMAT, segment[drawn]),
         line_quantities(rng("quantities"), drawn.size),
     )
-    picked, shipped, delivered = _lifecycle(ctx, rng("lifecycle"), mode, home, order_us)
+    take_us = day_start_us(day) + np.floor(take_s * US_PER_SECOND).astype(np.int64)
+    picked, shipped, delivered = _lifecycle(ctx, rng("lifecycle"), mode, home, take_us)
     lo_s, hi_s = B.ONLINE_PAYMENT_DELAY_S
     return OnlinePlan(
         day=day,
         ids=order_ids(day, n),
         seconds=seconds,
+        take_seconds=take_s,
         order_us=order_us,
         customer=customer,
         segment=segment,

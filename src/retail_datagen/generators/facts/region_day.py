@@ -20,6 +20,7 @@ import pyarrow.compute as pc
 from retail_datagen.generators.facts.baskets import expected_daily_units
 from retail_datagen.generators.facts.columns import lookup, timestamps, trace_ids
 from retail_datagen.generators.facts.context import FactContext
+from retail_datagen.generators.facts.hours import open_window
 from retail_datagen.generators.facts.inventory import (
     ADJUSTMENT,
     DAMAGED,
@@ -70,6 +71,7 @@ DC_UP_TO_DAYS = 8.0
 STORE_CASE_PACK = 12  # a store orders at least a case above its reorder point
 DC_CASE_PACK = 240  # a DC orders at least a pallet layer above its reorder point
 PRIORITIES = ("URGENT", "HIGH", "NORMAL")
+PRELAUNCH_DAYS = 14  # a product is stocked at most this many days before its launch
 NIGHT_RUN_S = (10 * 60, 40 * 60)
 RESTOCK_SHARE = 0.8  # returned units fit to sell again
 ADJUSTMENT_RATE = 0.002  # node-products with a cycle-count correction per day
@@ -278,6 +280,32 @@ def _velocity(previous: np.ndarray, units: np.ndarray) -> np.ndarray:
     return updated.astype(np.float32)
 
 
+def _leg_ids(ids: pa.Array, leg_number: np.ndarray) -> pa.Array:
+    """Each leg's shipment id (shipped legs only carry one; the others are never written)."""
+    if not len(ids):  # nothing shipped today
+        return pa.nulls(leg_number.size, pa.string())
+    return ids.take(pa.array(np.maximum(leg_number, 0)))
+
+
+def _stockable(ctx: FactContext, day: date) -> np.ndarray:
+    """Products launched or launching within PRELAUNCH_DAYS: the only ones replenished."""
+    stockable: np.ndarray = ctx.product_launch <= day.toordinal() + PRELAUNCH_DAYS
+    return stockable
+
+
+def _receiving(ctx: FactContext, stores: np.ndarray, day: date) -> np.ndarray:
+    """Stores open today: a closed store orders nothing, so no truck comes to it."""
+    return np.array([open_window(ctx, int(s), day) is not None for s in stores.tolist()], bool)
+
+
+def _priority(onhand: np.ndarray, rop: np.ndarray, launched: np.ndarray) -> np.ndarray:
+    """URGENT (0) for an empty launched slot, HIGH (1) at half the reorder point, else NORMAL;
+    a pre-launch stocking is never urgent (nobody can buy the product yet)."""
+    priority = np.where(onhand == 0, 0, np.where(onhand * 2 <= rop, 1, 2))
+    out: np.ndarray = np.where(launched, priority, 2)
+    return out
+
+
 def simulate_region_day(
     ctx: FactContext, region: int, day: date, carry: RegionCarry | None
 ) -> tuple[dict[str, pa.Table], RegionCarry]:
@@ -299,11 +327,15 @@ def simulate_region_day(
     onhand = carry.store_onhand
     rop = np.maximum(sc.store_rop[stores], np.ceil(STORE_ROP_DAYS * carry.store_velocity))
     up_to = np.maximum(np.ceil(STORE_UP_TO_DAYS * carry.store_velocity), rop + STORE_CASE_PACK)
-    req_store, req_product = np.nonzero(onhand <= rop)
+    open_today = _receiving(ctx, stores, day)
+    req_store, req_product = np.nonzero(
+        (onhand <= rop) & _stockable(ctx, day) & open_today[:, None]
+    )
     req_qty = (up_to - onhand)[req_store, req_product].astype(np.int64)
     req_onhand = onhand[req_store, req_product]
     req_rop = rop[req_store, req_product]
-    priority = np.where(req_onhand == 0, 0, np.where(req_onhand * 2 <= req_rop, 1, 2))
+    launched = ctx.launched_mask(day)
+    priority = _priority(req_onhand, req_rop, launched[req_product])
     req_s = NIGHT_RUN_S[0] + night.random(req_store.size) * np.diff(NIGHT_RUN_S)[0]
     dc_start = carry.dc_onhand
     granted = allocate(dc_start, req_product, req_qty, priority * 10_000 + req_store)
@@ -338,9 +370,9 @@ def simulate_region_day(
     dc_after = dc_start.astype(np.int64) - outbound_units
     dc_rop = np.maximum(sc.dc_rop[region], np.ceil(DC_ROP_DAYS * carry.dc_velocity))
     dc_up_to = np.maximum(np.ceil(DC_UP_TO_DAYS * carry.dc_velocity), dc_rop + DC_CASE_PACK)
-    sup_product = np.flatnonzero(dc_after <= dc_rop)
+    sup_product = np.flatnonzero((dc_after <= dc_rop) & _stockable(ctx, day))
     sup_qty = (dc_up_to[sup_product] - dc_after[sup_product]).astype(np.int64)
-    sup_priority = np.where(dc_after[sup_product] == 0, 0, 2)
+    sup_priority = np.where((dc_after[sup_product] == 0) & launched[sup_product], 0, 2)
     sup_s = NIGHT_RUN_S[0] + night.random(sup_product.size) * np.diff(NIGHT_RUN_S)[0]
     if impact.supplier_stopped:
         sup_qty[:] = 0
@@ -382,7 +414,7 @@ def simulate_region_day(
             partition,
             dc_id,
             np.where(legs.leg_dest >= 0, store_ids[np.maximum(legs.leg_dest, 0)], -1),
-            ids.take(pa.array(np.maximum(leg_number, 0))) if legs.n else ids,
+            _leg_ids(ids, leg_number),
             scheduled,
         ),
     )
@@ -393,7 +425,7 @@ def simulate_region_day(
             partition,
             dc_id,
             np.full(sup_legs.n, -1),
-            ids.take(pa.array(np.maximum(sup_leg_number, 0))) if sup_legs.n else ids,
+            _leg_ids(ids, sup_leg_number),
             sup_scheduled,
         ),
     )
@@ -443,7 +475,7 @@ def simulate_region_day(
     line_in_region[np.isin(plan.line_order, orders)] = True
     open_line = line_in_region & ~plan.cancelled[plan.line_order]
     line_store = plan.node_store[plan.line_order]
-    line_s = plan.seconds[plan.line_order]
+    line_s = plan.take_seconds[plan.line_order]  # when the fulfilling node takes the stock
     online_granted = np.zeros(plan.line_order.size, np.int64)
     dc_lines = np.flatnonzero(open_line & (line_store < 0))
     dc_available = np.maximum(dc_after, 0)
@@ -467,6 +499,8 @@ def simulate_region_day(
         start = onhand[k].astype(np.int64)
         srng = stream(ctx.seed, "stock", store_id, day.toordinal())
         loss = _shortage_loss(ctx, impact, "store", store_id, start, srng)
+        if not open_today[k]:  # a closed store books nothing: a shortage is found when it opens
+            loss[:] = 0
         available = start - loss
         demand = plan_store_day(ctx, store, day, pending.get(store, empty_pending()))
         mine = np.flatnonzero(open_line & (line_store == store))
@@ -540,7 +574,8 @@ def simulate_region_day(
                 ids,
             )
         )
-        parts.extend(_counts(srng, _end_balance(start, parts), COUNT_TIME_S))
+        if open_today[k]:  # nobody counts or writes off stock in a closed store
+            parts.extend(_counts(srng, _end_balance(start, parts), COUNT_TIME_S))
         ledger = build_ledger(
             FACT_STORE_INVENTORY_TXN,
             "StoreID",
