@@ -1,27 +1,40 @@
 """The local engine: units on worker processes, results delivered in canonical order.
 
-A store's day waits for its previous day (it needs the carried state); everything else runs in
-parallel. Results are handed to ``deliver`` in the canonical order whatever order workers finish
-in, so the written rows do not depend on the number of workers. At most
-``IN_FLIGHT_PER_WORKER × workers`` units are in flight or waiting, which bounds memory.
+A unit is submitted once the units whose carried state it reads are done (a region's night
+waits for its previous night and its stores' previous days; a store's day for its region's
+night and its own previous day), so the stores of a region run side by side. Results are
+handed to ``deliver`` in the canonical order whatever order workers finish in, so the written
+rows do not depend on the number of workers. At most ``IN_FLIGHT_PER_WORKER × workers`` units
+are in flight or waiting, which bounds memory.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import multiprocessing
 import os
 import shutil
 import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 import pyarrow as pa
 
 from retail_datagen.config.models import RetailConfig
-from retail_datagen.engine.partitions import NETWORK, RegionCarry, Unit, UnitResult, run_unit
+from retail_datagen.engine.partitions import (
+    RegionCarry,
+    RegionInput,
+    StoreInput,
+    Unit,
+    UnitResult,
+    dependencies,
+    run_unit,
+)
+from retail_datagen.engine.steps import EngineState, Persisted, run_serial
 from retail_datagen.generators.facts.context import FactContext, build_context
+from retail_datagen.generators.facts.supply import region_stores
 from retail_datagen.storage.atomic import pid_alive
 
 __all__ = ["SPOOL_PREFIX", "Cancelled", "LocalEngine", "remove_dead_spools"]
@@ -47,22 +60,23 @@ def _init_worker(
     _WORKER_CTX = build_context(config, dims, history_start, disruptions)
 
 
-def _run_in_worker(unit: Unit, carry: RegionCarry | None, spool: str) -> UnitResult:
+def _run_in_worker(unit: Unit, inputs: RegionInput | StoreInput | None, spool: str) -> UnitResult:
     """Compute a unit and hand its tables over as Arrow IPC files in ``spool``.
 
     Shipping tens of megabytes through a pipe (pickle, copy, unpickle) costs the parent more
     than writing them; a file in shared memory costs one copy here and none there (memory map).
     """
     assert _WORKER_CTX is not None, "worker not initialised"
-    result = run_unit(_WORKER_CTX, unit, carry)
+    result = run_unit(_WORKER_CTX, unit, inputs)
     paths: dict[str, str] = {}
     for name, table in result.tables.items():
-        path = os.path.join(spool, f"{unit.day.toordinal()}_{unit.partition}_{name}.arrow")
+        name_of = f"{unit.day.toordinal()}_{unit.partition}_{unit.store}_{name}.arrow"
+        path = os.path.join(spool, name_of)
         # the stream format (unlike the file format) allows a dictionary per batch
         with pa.OSFile(path, "wb") as sink, pa.ipc.new_stream(sink, table.schema) as writer:
             writer.write_table(table)
         paths[name] = path
-    return UnitResult(unit, {}, result.carry, spooled=paths)
+    return dataclasses.replace(result, tables={}, spooled=paths)
 
 
 def _unspool(result: UnitResult) -> UnitResult:
@@ -71,7 +85,7 @@ def _unspool(result: UnitResult) -> UnitResult:
     for name, path in result.spooled.items():
         tables[name] = pa.ipc.open_stream(pa.memory_map(path)).read_all()
         os.unlink(path)
-    return UnitResult(result.unit, tables, result.carry)
+    return dataclasses.replace(result, tables=tables, spooled={})
 
 
 SPOOL_PREFIX = "retail-datagen-spool-"
@@ -118,21 +132,21 @@ class LocalEngine:
         history_start: date | None = None,
         disruptions: Sequence[Any] = (),
     ) -> None:
-        """Compute ``units`` and deliver each result in list order; ``carry`` seeds region state.
+        """Compute ``units`` (canonical order) and deliver each result in that order; ``carry``
+        seeds region state, and a delivered result that completes a region's day carries its
+        persisted state.
 
         ``history_start`` is the dataset's first day (see :func:`build_context`).
         """
         start = history_start or config.historical.start_date
         if self.workers == 1 or len(units) <= 1:
-            ctx = build_context(config, dims, start, disruptions)
-            state = dict(carry)
-            for unit in units:
+
+            def check() -> None:
                 if cancelled():
                     raise Cancelled
-                result = run_unit(ctx, unit, state.get(unit.partition))
-                if result.carry is not None:
-                    state[unit.partition] = result.carry
-                deliver(result)
+
+            ctx = build_context(config, dims, start, disruptions)
+            run_serial(ctx, units, carry, deliver, check)
             return
         self._run_parallel(config, dims, units, carry, deliver, cancelled, start, disruptions)
 
@@ -148,12 +162,15 @@ class LocalEngine:
         disruptions: Sequence[Any],
     ) -> None:
         first_day = units[0].day
-        latest = dict(carry)  # carry after the last *completed* day of each region
-        done_through: dict[int, object] = {}
+        stores = region_stores(dims)
+        state = EngineState(stores, carry)
+        persisted = Persisted(stores)
+        done: set[Unit] = set()
+        submitted: set[int] = set()
         limit = IN_FLIGHT_PER_WORKER * self.workers
         futures: dict[Future[UnitResult], int] = {}
         ready: dict[int, UnitResult] = {}
-        next_submit = next_deliver = 0
+        next_deliver = 0
         context = multiprocessing.get_context("spawn")
         spool = _spool_dir()
         with ProcessPoolExecutor(
@@ -164,27 +181,27 @@ class LocalEngine:
         ) as pool:
             try:
                 while next_deliver < len(units):
-                    while next_submit < len(units) and next_submit - next_deliver < limit:
-                        unit = units[next_submit]
-                        waits = unit.partition != NETWORK and unit.day != first_day
-                        previous = unit.day - timedelta(days=1)
-                        if waits and done_through.get(unit.partition) != previous:
-                            break  # its previous day is still running
-                        future = pool.submit(
-                            _run_in_worker, unit, latest.get(unit.partition), spool
-                        )
-                        futures[future] = next_submit
-                        next_submit += 1
+                    # list scheduling over a window ahead of the writer: every unit whose
+                    # dependencies are done is submitted, earliest (canonical) first
+                    for i in range(next_deliver, min(len(units), next_deliver + limit)):
+                        unit = units[i]
+                        if i in submitted or not all(
+                            d in done for d in dependencies(unit, first_day, stores)
+                        ):
+                            continue
+                        future = pool.submit(_run_in_worker, unit, state.inputs(unit), spool)
+                        futures[future] = i
+                        submitted.add(i)
                     finished, _ = wait(list(futures), return_when=FIRST_COMPLETED)
                     for future in finished:
                         index = futures.pop(future)
                         result = future.result()
-                        if result.carry is not None:
-                            latest[result.unit.partition] = result.carry
-                            done_through[result.unit.partition] = result.unit.day
+                        state.absorb(result)
+                        done.add(result.unit)
                         ready[index] = result
                     while next_deliver in ready:
-                        deliver(_unspool(ready.pop(next_deliver)))
+                        deliver(persisted.delivered(_unspool(ready.pop(next_deliver))))
+                        submitted.discard(next_deliver)
                         next_deliver += 1
                     if cancelled():
                         raise Cancelled

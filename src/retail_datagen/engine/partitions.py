@@ -1,30 +1,42 @@
 """Units of work and how one is computed — the same function on every engine.
 
-A unit is one day of one partition: the network (marketing) or one region (a DC and the stores
-it serves, with its online orders). Region units carry state to the region's next day (stock,
-sales velocity, pending returns); network units carry none. Output and carried state depend
-only on (configuration, dimensions, disruptions, unit, carried state).
+A unit is one step of one day: the network's (marketing), a region's night (REGION STEP: its
+DC's replenishment, trucks, supplier orders, DC ledger and DC-fulfilled online orders) or one
+store's day (STORE STEP: its sales, online picks, ledger, stockouts). The stores of a region run
+side by side once their region's night is done. Output and carried state depend only on
+(configuration, dimensions, disruptions, unit, carried state).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 
+import numpy as np
 import pyarrow as pa
 
 from retail_datagen.generators.facts.context import FactContext
 from retail_datagen.generators.facts.marketing import generate_marketing_day
-from retail_datagen.generators.facts.region_day import RegionCarry, simulate_region_day
+from retail_datagen.generators.facts.region_day import (
+    DCCarry,
+    RegionCarry,
+    StoreCarry,
+    StoreOrders,
+    region_step,
+    store_step,
+)
 
 __all__ = [
     "GENERATED_TABLES",
     "NETWORK",
     "RegionCarry",
+    "RegionInput",
+    "StoreInput",
     "Unit",
     "UnitResult",
     "canonical_units",
+    "dependencies",
     "run_unit",
 ]
 
@@ -55,25 +67,81 @@ GENERATED_TABLES = (
 class Unit:
     day: date
     partition: int  # NETWORK or a region (DC index)
+    store: int = -1  # a store step: the store index; -1: the region step (or the network)
+
+
+@dataclass(frozen=True)
+class RegionInput:
+    """A region step's inputs: its DC's state and its stores' (None: the snapshot)."""
+
+    dc: DCCarry | None
+    store_onhand: np.ndarray | None  # (stores of the region, products)
+    store_velocity: np.ndarray | None
+
+
+@dataclass(frozen=True)
+class StoreInput:
+    """A store step's inputs: its own state (None: the snapshot) and its region's night."""
+
+    carry: StoreCarry | None
+    orders: StoreOrders
 
 
 @dataclass(frozen=True)
 class UnitResult:
     unit: Unit
     tables: Mapping[str, pa.Table]
-    carry: RegionCarry | None  # region units: the state after the day
+    state: DCCarry | StoreCarry | None = None  # the node's state after the day
+    orders: tuple[StoreOrders, ...] = ()  # a region step: what each of its stores receives
     spooled: Mapping[str, str] = field(default_factory=dict)  # table -> IPC file (workers)
+    # the persisted state of regions whose day this unit completes (set on delivery)
+    carry: Mapping[int, RegionCarry] = field(default_factory=dict)
 
 
-def canonical_units(days: list[date], n_regions: int) -> list[Unit]:
-    """The order results are written in: day by day, the network first, then regions."""
-    return [Unit(d, p) for d in days for p in (NETWORK, *range(n_regions))]
-
-
-def run_unit(ctx: FactContext, unit: Unit, carry: RegionCarry | None) -> UnitResult:
-    if unit.partition == NETWORK:
-        return UnitResult(
-            unit, {"fact_marketing": generate_marketing_day(ctx, unit.day).table}, None
+def canonical_units(days: list[date], region_stores: Sequence[np.ndarray]) -> list[Unit]:
+    """The order results are written in: day by day the network, then each region's night
+    followed by its stores' days."""
+    return [
+        unit
+        for d in days
+        for unit in (
+            Unit(d, NETWORK),
+            *(
+                u
+                for r, stores in enumerate(region_stores)
+                for u in (Unit(d, r), *(Unit(d, r, int(s)) for s in stores.tolist()))
+            ),
         )
-    tables, after = simulate_region_day(ctx, unit.partition, unit.day, carry)
-    return UnitResult(unit, tables, after)
+    ]
+
+
+def dependencies(unit: Unit, first_day: date, region_stores: Sequence[np.ndarray]) -> list[Unit]:
+    """The units of the same run whose carried state ``unit`` reads.
+
+    A region's night needs its previous night (the DC) and its stores' previous days (on hand,
+    velocity); a store's day needs its previous day and its region's night of the same day.
+    """
+    if unit.partition == NETWORK:
+        return []
+    before = unit.day - timedelta(days=1)
+    earlier = unit.day > first_day
+    if unit.store < 0:
+        if not earlier:
+            return []
+        stores = region_stores[unit.partition].tolist()
+        return [Unit(before, unit.partition), *(Unit(before, unit.partition, s) for s in stores)]
+    own = [Unit(before, unit.partition, unit.store)] if earlier else []
+    return [Unit(unit.day, unit.partition), *own]
+
+
+def run_unit(ctx: FactContext, unit: Unit, inputs: RegionInput | StoreInput | None) -> UnitResult:
+    if unit.partition == NETWORK:
+        return UnitResult(unit, {"fact_marketing": generate_marketing_day(ctx, unit.day).table})
+    if isinstance(inputs, StoreInput):
+        tables, after = store_step(ctx, unit.store, unit.day, inputs.carry, inputs.orders)
+        return UnitResult(unit, tables, after)
+    given = inputs if inputs is not None else RegionInput(None, None, None)
+    night = region_step(
+        ctx, unit.partition, unit.day, given.dc, given.store_onhand, given.store_velocity
+    )
+    return UnitResult(unit, night.tables, night.dc, night.orders)

@@ -13,7 +13,8 @@ from typing import Any
 import pyarrow as pa
 
 from retail_datagen.config.models import RetailConfig
-from retail_datagen.engine.partitions import RegionCarry, canonical_units, run_unit
+from retail_datagen.engine.partitions import RegionCarry, UnitResult, canonical_units
+from retail_datagen.engine.steps import run_serial
 from retail_datagen.generators.dims.product_prices import price_change_table
 from retail_datagen.generators.facts.context import FactContext, build_context
 
@@ -36,12 +37,13 @@ class Simulation:
         """Every fact row of ``day`` by table, and the state carried out of the day."""
         parts: dict[str, list[pa.Table]] = {}
         state = dict(carry)
-        for unit in canonical_units([day], self.ctx.supply.n_regions):
-            result = run_unit(self.ctx, unit, state.get(unit.partition))
+
+        def collect(result: UnitResult) -> None:
             for name, table in result.tables.items():
                 parts.setdefault(name, []).append(table)
-            if result.carry is not None:
-                state[unit.partition] = result.carry
+            state.update(result.carry)
+
+        run_serial(self.ctx, canonical_units([day], self.ctx.supply.region_stores), carry, collect)
         return {name: pa.concat_tables(tables) for name, tables in parts.items()}, state
 
     def price_changes(self, day: date) -> pa.Table:

@@ -19,6 +19,7 @@ from retail_datagen.engine.local import Cancelled, LocalEngine
 from retail_datagen.engine.partitions import GENERATED_TABLES, UnitResult, canonical_units
 from retail_datagen.engine.progress import ProgressCallback, ProgressTracker
 from retail_datagen.errors import DataStateError, UserError
+from retail_datagen.generators.facts.supply import region_stores
 from retail_datagen.storage.duckdb_store import refresh_fact_views
 from retail_datagen.storage.layout import DataLayout
 
@@ -158,15 +159,14 @@ class FactDataGenerator:
         dims = history.dimensions()
         appender = history.appender(first, seed=self.config.seed)
         days = [first + timedelta(days=i) for i in range((last - first).days + 1)]
-        units = canonical_units(days, dims["dim_distribution_centers"].num_rows)
+        units = canonical_units(days, region_stores(dims))
         tracker = ProgressTracker(self.progress, len(GENERATED_TABLES))
         units_per_day = len(units) // len(days)  # canonical order: day by day
         delivered = 0
 
         def deliver(result: UnitResult) -> None:
             nonlocal delivered
-            carry = {} if result.carry is None else {result.unit.partition: result.carry}
-            appender.add(result.unit.day, result.tables, carry)
+            appender.add(result.unit.day, result.tables, result.carry)
             delivered += 1
             tracker.update(
                 delivered / len(units) * 0.98,

@@ -16,7 +16,7 @@ from retail_datagen.config.models import RetailConfig
 from retail_datagen.generators.dims.geo import haversine_miles
 from retail_datagen.rng import substream_seeds, uniform_from_seeds
 
-__all__ = ["SupplyChain", "build_supply_chain"]
+__all__ = ["SupplyChain", "build_supply_chain", "region_stores"]
 
 ROAD_MPH = 45.0  # average truck speed, road distance ≈ great-circle × 1.2
 ROAD_FACTOR = 1.2
@@ -82,6 +82,14 @@ def _fleets(trucks: pa.Table, dc_ids: np.ndarray, supplier: bool) -> tuple[Fleet
     )
 
 
+def region_stores(dims: Mapping[str, pa.Table]) -> tuple[np.ndarray, ...]:
+    """Per DC index (DCs by ID): the indices of the stores it serves (stores by ID)."""
+    store_dc = dims["dim_stores"].sort_by("ID").column("DCID").to_numpy()
+    dc_ids = dims["dim_distribution_centers"].sort_by("ID").column("ID").to_numpy()
+    region = np.searchsorted(dc_ids, store_dc)
+    return tuple(np.flatnonzero(region == r) for r in range(dc_ids.size))
+
+
 def build_supply_chain(
     config: RetailConfig,
     dims: Mapping[str, pa.Table],
@@ -115,7 +123,7 @@ def build_supply_chain(
     order = np.argsort(product_category, kind="stable")
     bounds = np.searchsorted(product_category[order], np.arange(n_categories + 1))
     return SupplyChain(
-        region_stores=tuple(np.flatnonzero(region == r) for r in range(dc_ids.size)),
+        region_stores=region_stores(dims),
         store_region=region,
         store_travel_h=travel,
         supplier_travel_h=supplier_travel,
