@@ -83,11 +83,16 @@ def _clone(config: RetailConfig, tmp_path: Path, name: str) -> RetailConfig:
     return config.with_data_dir(root)
 
 
-def test_one_and_two_workers_write_identical_rows(dataset: RetailConfig, tmp_path: Path) -> None:
-    other = _clone(dataset, tmp_path, "two")
+def test_one_two_and_three_workers_write_identical_rows(
+    dataset: RetailConfig, tmp_path: Path
+) -> None:
+    """Store steps of a region run side by side on the pool; the rows stay those of one worker."""
+    two, three = _clone(dataset, tmp_path, "two"), _clone(dataset, tmp_path, "three")
     FactDataGenerator(dataset, workers=1).generate_historical_data("2024-01-30", "2024-02-02")
-    FactDataGenerator(other, workers=2).generate_historical_data("2024-01-30", "2024-02-02")
-    _assert_same_facts(Path(dataset.paths.data), Path(other.paths.data))
+    FactDataGenerator(two, workers=2).generate_historical_data("2024-01-30", "2024-02-02")
+    FactDataGenerator(three, workers=3).generate_historical_data("2024-01-30", "2024-02-02")
+    _assert_same_facts(Path(dataset.paths.data), Path(two.paths.data))
+    _assert_same_facts(Path(dataset.paths.data), Path(three.paths.data))
 
 
 def test_split_runs_equal_one_run(dataset: RetailConfig, tmp_path: Path) -> None:
