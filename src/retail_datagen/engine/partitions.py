@@ -9,6 +9,8 @@ side by side once their region's night is done. Output and carried state depend 
 
 from __future__ import annotations
 
+import dataclasses
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -96,6 +98,7 @@ class UnitResult:
     spooled: Mapping[str, str] = field(default_factory=dict)  # table -> IPC file (workers)
     # the persisted state of regions whose day this unit completes (set on delivery)
     carry: Mapping[int, RegionCarry] = field(default_factory=dict)
+    cpu_seconds: float = 0.0  # CPU time the unit took to compute (bench/scaling.py)
 
 
 def canonical_units(days: list[date], region_stores: Sequence[np.ndarray]) -> list[Unit]:
@@ -135,6 +138,12 @@ def dependencies(unit: Unit, first_day: date, region_stores: Sequence[np.ndarray
 
 
 def run_unit(ctx: FactContext, unit: Unit, inputs: RegionInput | StoreInput | None) -> UnitResult:
+    began = time.process_time()
+    result = _compute(ctx, unit, inputs)
+    return dataclasses.replace(result, cpu_seconds=time.process_time() - began)
+
+
+def _compute(ctx: FactContext, unit: Unit, inputs: RegionInput | StoreInput | None) -> UnitResult:
     if unit.partition == NETWORK:
         return UnitResult(unit, {"fact_marketing": generate_marketing_day(ctx, unit.day).table})
     if isinstance(inputs, StoreInput):
