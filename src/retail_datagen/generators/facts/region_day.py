@@ -24,7 +24,7 @@ from retail_datagen.generators.facts.columns import trace_ids
 from retail_datagen.generators.facts.context import FactContext
 from retail_datagen.generators.facts.dc_ledger import DCCarry, dc_day
 from retail_datagen.generators.facts.disruption_impact import impact
-from retail_datagen.generators.facts.inventory import INBOUND, S_DC, LedgerPart, allocate
+from retail_datagen.generators.facts.inventory import allocate
 from retail_datagen.generators.facts.replenishment import (  # noqa: F401  (policy, re-exported)
     DC_CASE_PACK,
     DC_ROP_DAYS,
@@ -41,7 +41,7 @@ from retail_datagen.generators.facts.replenishment import (  # noqa: F401  (poli
 )
 from retail_datagen.generators.facts.returns import empty_pending, prehistory_returns
 from retail_datagen.generators.facts.shipping import (
-    Run,
+    deliveries,
     number_runs,
     store_run,
     supplier_run,
@@ -194,16 +194,9 @@ def region_step(
         rows = tables[name].num_rows
         column = trace_ids(name, partition, day, rows)
         tables[name] = normalise(TABLES[name], tables[name].set_column(0, "TraceId", column))
-    orders = tuple(
-        StoreOrders(bool(open_today[k]), _delivered(outbound, k, ids), hit)
-        for k in range(stores.size)
-    )
+    delivered = deliveries(outbound, stores.size, ids)
+    orders = tuple(StoreOrders(bool(open_today[k]), delivered[k], hit) for k in range(stores.size))
     return RegionNight(tables, dc_after_day, orders)
-
-
-def _delivered(run: Run, k: int, ids: pa.Array) -> LedgerPart:
-    pieces = np.flatnonzero(run.shipped_piece & (run.legs.leg_dest[run.legs.piece_leg] == k))
-    return run.part(pieces, "UNLOADING", 1, INBOUND, S_DC, ids)
 
 
 def store_step(

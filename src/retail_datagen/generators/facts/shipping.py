@@ -15,7 +15,7 @@ import pyarrow as pa
 
 from retail_datagen.generators.facts.context import FactContext
 from retail_datagen.generators.facts.disruption_impact import Impact
-from retail_datagen.generators.facts.inventory import LedgerPart
+from retail_datagen.generators.facts.inventory import INBOUND, S_DC, LedgerPart
 from retail_datagen.generators.facts.logistics import (
     STATUSES,
     Legs,
@@ -28,7 +28,7 @@ from retail_datagen.generators.facts.logistics import (
 from retail_datagen.generators.facts.replenishment import Requests
 from retail_datagen.rng import stream
 
-__all__ = ["Run", "number_runs", "store_run", "supplier_run", "truck_moves_table"]
+__all__ = ["Run", "deliveries", "number_runs", "store_run", "supplier_run", "truck_moves_table"]
 
 
 @dataclass(frozen=True)
@@ -69,6 +69,26 @@ class Run:
             source,
             ids.take(pa.array(self.leg_number[leg])),
         )
+
+
+def deliveries(run: Run, n_stores: int, ids: pa.Array) -> list[LedgerPart]:
+    """Each store's INBOUND rows (at unloading), in one pass over the shipped pieces."""
+    pieces = np.flatnonzero(run.shipped_piece)
+    dest = run.legs.leg_dest[run.legs.piece_leg[pieces]]
+    order = np.argsort(dest, kind="stable")  # stable: each store keeps the pieces' order
+    whole = run.part(pieces[order], "UNLOADING", 1, INBOUND, S_DC, ids)
+    bounds = np.searchsorted(dest[order], np.arange(n_stores + 1))
+    return [
+        LedgerPart(
+            whole.seconds[a:b],
+            whole.product[a:b],
+            whole.delta[a:b],
+            INBOUND,
+            S_DC,
+            whole.source_id.slice(a, b - a),
+        )
+        for a, b in zip(bounds[:-1].tolist(), bounds[1:].tolist(), strict=True)
+    ]
 
 
 def _trucks_rng(ctx: FactContext, fleet: str, partition: int, day: date) -> np.random.Generator:
