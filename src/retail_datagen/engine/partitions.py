@@ -2,7 +2,7 @@
 
 A unit is one day of one partition: the network (marketing) or one region (a DC and the stores
 it serves, with its online orders). Region units carry state to the region's next day (stock,
-sales velocity, pending returns); network units carry none. Output and carried state depend
+sales velocity, pending returns, online orders in flight); network units carry none. Output and carried state depend
 only on (configuration, dimensions, disruptions, unit, carried state).
 """
 
@@ -16,7 +16,9 @@ import pyarrow as pa
 
 from retail_datagen.generators.facts.context import FactContext
 from retail_datagen.generators.facts.marketing import generate_marketing_day
+from retail_datagen.generators.facts.order_lifecycle import settle
 from retail_datagen.generators.facts.region_day import RegionCarry, simulate_region_day
+from retail_datagen.schema.tables import FACT_ONLINE_ORDERS
 
 __all__ = [
     "GENERATED_TABLES",
@@ -76,4 +78,7 @@ def run_unit(ctx: FactContext, unit: Unit, carry: RegionCarry | None) -> UnitRes
             unit, {"fact_marketing": generate_marketing_day(ctx, unit.day).table}, None
         )
     tables, after = simulate_region_day(ctx, unit.partition, unit.day, carry)
-    return UnitResult(unit, tables, after)
+    placed = tables.get("fact_online_orders", FACT_ONLINE_ORDERS.arrow_schema.empty_table())
+    # an order is written on the day it becomes final; until then the region carries it
+    done, after.in_flight = settle(carry.in_flight if carry else None, placed, unit.day)
+    return UnitResult(unit, {**tables, "fact_online_orders": done}, after)

@@ -170,10 +170,24 @@ def reader_sql(table: Table, kind: SourceKind, files: list[Path]) -> str:
     )
 
 
-def _view_sql(table: Table, source: FactFiles | None) -> str:
-    if source is None:
+def _in_flight_sql(layout: DataLayout, table: Table) -> str | None:
+    """A SELECT of ``table``'s rows in flight at the end of the range, when it has any."""
+    for kind in ("parquet", "csv"):
+        path = layout.in_flight_file(table.name, kind)
+        if path.is_file():
+            return reader_sql(table, kind, [path])
+    return None
+
+
+def _view_sql(layout: DataLayout, table: Table, source: FactFiles | None) -> str:
+    """Period files, then the rows in flight (an online order until it is final)."""
+    parts = [] if source is None else [reader_sql(table, source.kind, list(source.files))]
+    in_flight = _in_flight_sql(layout, table)
+    if in_flight is not None:
+        parts.append(in_flight)
+    if not parts:
         return table.duckdb_empty_select()
-    return reader_sql(table, source.kind, list(source.files))
+    return " UNION ALL ".join(parts)
 
 
 # ---------------------------------------------------------------- read connections
@@ -294,7 +308,8 @@ def _create_read_views(
     for table in tables:
         if table.is_fact:
             source = _fact_files(layout, table.name, kinds)
-            con.execute(f"CREATE TEMP VIEW {ident(table.name)} AS {_view_sql(table, source)}")
+            view = _view_sql(layout, table, source)
+            con.execute(f"CREATE TEMP VIEW {ident(table.name)} AS {view}")
         elif not _dimension_view(con, layout, table):
             unexported.append(table)
     if unexported:

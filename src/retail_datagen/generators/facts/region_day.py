@@ -100,6 +100,7 @@ class RegionCarry:
     dc_onhand: np.ndarray  # (products,)
     dc_velocity: np.ndarray
     pending: dict[int, pa.Table] = field(default_factory=dict)  # store index -> returns
+    in_flight: pa.Table | None = None  # online orders not final yet (see order_lifecycle)
 
 
 def initial_carry(ctx: FactContext, region: int, day: date | None = None) -> RegionCarry:
