@@ -2,8 +2,8 @@
 
 A unit is one day of one partition: the network (marketing) or one region (a DC and the stores
 it serves, with its online orders). Region units carry state to the region's next day (stock,
-sales velocity, pending returns, online orders in flight); network units carry none. Output and carried state depend
-only on (configuration, dimensions, disruptions, unit, carried state).
+sales velocity, pending returns, online orders in flight); network units carry none. Output
+and carried state depend only on (configuration, dimensions, disruptions, unit, carried state).
 """
 
 from __future__ import annotations
