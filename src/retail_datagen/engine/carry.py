@@ -76,9 +76,7 @@ _IN_FLIGHT_SCHEMA = FACT_ONLINE_ORDERS.arrow_schema.append(pa.field("Region", pa
 
 def in_flight_orders(carry: dict[int, RegionCarry]) -> pa.Table:
     """Every region's orders in flight (planned steps included), regions in order."""
-    parts = [
-        state.in_flight for _, state in sorted(carry.items()) if state.in_flight is not None
-    ]
+    parts = [state.in_flight for _, state in sorted(carry.items()) if state.in_flight is not None]
     empty = FACT_ONLINE_ORDERS.arrow_schema.empty_table()
     return pa.concat_tables([empty, *(p.cast(empty.schema) for p in parts)])
 

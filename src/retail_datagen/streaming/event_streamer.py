@@ -706,5 +706,3 @@ def order_window(tables: Mapping[str, pa.Table], carry_after: Mapping[int, Any])
     if final is not None:
         in_flight = pa.concat_tables([final.cast(in_flight.schema), in_flight])
     return in_flight.sort_by([("EventTS", "ascending"), ("TraceId", "ascending")])
-
-
