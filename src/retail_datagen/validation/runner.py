@@ -18,10 +18,12 @@ from typing import get_args
 import duckdb
 
 from retail_datagen.errors import DataStateError
+from retail_datagen.generators.generation_state import GenerationStateManager
 from retail_datagen.schema import DIMENSIONS
 from retail_datagen.storage.duckdb_store import open_store, table_exists
 from retail_datagen.storage.integrity import Problem, ProblemArea, inspect
 from retail_datagen.storage.layout import DataLayout
+from retail_datagen.storage.sql import literal
 from retail_datagen.validation.report import CheckKind, CheckResult, ValidationReport
 
 __all__ = [
@@ -48,6 +50,7 @@ CHECK_MODULES = (
     "retail_datagen.validation.shopper_checks",
     "retail_datagen.validation.price_checks",
     "retail_datagen.validation.stock_calendar_checks",
+    "retail_datagen.validation.horizon_checks",
 )
 
 
@@ -117,6 +120,18 @@ def _folder_results(problems: list[Problem]) -> list[CheckResult]:
     return results
 
 
+def _record_range(con: duckdb.DuckDBPyConnection, layout: DataLayout) -> None:
+    """Expose the end of the generated range to the checks (view ``generated_range``)."""
+    state = GenerationStateManager(layout.root).load()
+    end = state.last_generated_timestamp if state.has_fact_data else None
+    if end is not None:
+        stamp = literal(end.isoformat(sep=" "))
+        con.execute(
+            "CREATE OR REPLACE TEMP VIEW generated_range AS "
+            f'SELECT {stamp}::TIMESTAMP AS "RangeEnd"'
+        )
+
+
 def validate(data_dir: str | Path) -> ValidationReport:
     """Validate the data folder; a folder without dimensions is a :class:`DataStateError`.
 
@@ -138,6 +153,7 @@ def validate(data_dir: str | Path) -> ValidationReport:
     with open_store(layout.root, ordered=False) as con:  # checks aggregate: order is free
         if not all(table_exists(con, t.name) for t in DIMENSIONS):
             raise missing
+        _record_range(con, layout)
         report = run_checks(con)
     report.results[:0] = folder
     report.seconds = time.monotonic() - began
