@@ -1,7 +1,7 @@
 """The horizon (SPEC §6.4): nothing is recorded after the end of the generated range.
 
-The range end comes from the ``generated_range`` view that :func:`~retail_datagen.validation
-.runner.validate` creates from the generation state; every timestamp column the schema
+The range end comes from the view :data:`~retail_datagen.validation.runner.RANGE_VIEW` that
+``validate`` creates from the generation state; every timestamp column the schema
 declares for a fact table is compared with it, so a new table or column is covered without
 touching this module. Online orders not final by then are in flight: their status names the
 last step recorded and only the steps up to it carry a time.
@@ -18,11 +18,10 @@ from retail_datagen.schema.registry import Kind
 from retail_datagen.storage.duckdb_store import table_exists
 from retail_datagen.storage.sql import fetch_one, fetch_scalar, ident
 from retail_datagen.validation.report import CheckResult
-from retail_datagen.validation.runner import check
+from retail_datagen.validation.runner import RANGE_VIEW, check
 
-__all__ = ["RANGE_VIEW"]
+__all__: list[str] = []
 
-RANGE_VIEW = "generated_range"  # one row: RangeEnd, the last microsecond generated
 IN_FLIGHT_AGE_DAYS = (0.0, 5.0)  # the slowest order (3-day DC delivery, BOPIS over a holiday)
 _SHOWN = 3  # offending columns named in a failure
 

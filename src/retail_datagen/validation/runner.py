@@ -28,6 +28,7 @@ from retail_datagen.validation.report import CheckKind, CheckResult, ValidationR
 
 __all__ = [
     "CHECK_MODULES",
+    "RANGE_VIEW",
     "CheckFn",
     "RegisteredCheck",
     "check",
@@ -38,6 +39,7 @@ __all__ = [
 ]
 
 CheckFn = Callable[[duckdb.DuckDBPyConnection], CheckResult]
+RANGE_VIEW = "generated_range"  # one row, RangeEnd: the last generated microsecond
 
 CHECK_MODULES = (
     "retail_datagen.validation.key_checks",
@@ -121,14 +123,13 @@ def _folder_results(problems: list[Problem]) -> list[CheckResult]:
 
 
 def _record_range(con: duckdb.DuckDBPyConnection, layout: DataLayout) -> None:
-    """Expose the end of the generated range to the checks (view ``generated_range``)."""
+    """Expose the end of the generated range to the checks (view :data:`RANGE_VIEW`)."""
     state = GenerationStateManager(layout.root).load()
     end = state.last_generated_timestamp if state.has_fact_data else None
     if end is not None:
         stamp = literal(end.isoformat(sep=" "))
         con.execute(
-            "CREATE OR REPLACE TEMP VIEW generated_range AS "
-            f'SELECT {stamp}::TIMESTAMP AS "RangeEnd"'
+            f'CREATE OR REPLACE TEMP VIEW {RANGE_VIEW} AS SELECT {stamp}::TIMESTAMP AS "RangeEnd"'
         )
 
 
