@@ -42,6 +42,8 @@ __all__ = [
     "fact_files",
     "has_dimensions",
     "has_fact_data",
+    "in_flight_file",
+    "in_flight_sql",
     "list_tables",
     "load_dimensions",
     "missing_dimensions",
@@ -170,19 +172,27 @@ def reader_sql(table: Table, kind: SourceKind, files: list[Path]) -> str:
     )
 
 
-def _in_flight_sql(layout: DataLayout, table: Table) -> str | None:
-    """A SELECT of ``table``'s rows in flight at the end of the range, when it has any."""
-    for kind in ("parquet", "csv"):
-        path = layout.in_flight_file(table.name, kind)
+def in_flight_file(layout: DataLayout, table: str) -> tuple[SourceKind, Path] | None:
+    """The file of ``table``'s rows in flight at the end of the range (see
+    :meth:`DataLayout.in_flight_file`), in the stored form first; None when it has none."""
+    for kind in _preferred_kinds(layout):
+        fmt: SourceKind = "csv" if kind == "csv_daily" else kind
+        path = layout.in_flight_file(table, fmt)
         if path.is_file():
-            return reader_sql(table, kind, [path])
+            return fmt, path
     return None
+
+
+def in_flight_sql(layout: DataLayout, table: Table) -> str | None:
+    """A SELECT of ``table``'s rows in flight, or None when it has none."""
+    found = in_flight_file(layout, table.name)
+    return None if found is None else reader_sql(table, found[0], [found[1]])
 
 
 def _view_sql(layout: DataLayout, table: Table, source: FactFiles | None) -> str:
     """Period files, then the rows in flight (an online order until it is final)."""
     parts = [] if source is None else [reader_sql(table, source.kind, list(source.files))]
-    in_flight = _in_flight_sql(layout, table)
+    in_flight = in_flight_sql(layout, table)
     if in_flight is not None:
         parts.append(in_flight)
     if not parts:
