@@ -29,6 +29,7 @@ __all__ = [
     "FactWriter",
     "discard_uncommitted",
     "new_file_writer",
+    "remove_in_flight",
     "uncommitted_files",
     "write_in_flight",
 ]
@@ -180,10 +181,15 @@ def write_in_flight(layout: DataLayout, table: str, rows: pa.Table, fmt: str) ->
             writer.write_table(rows)
         finally:
             writer.close()
-    for other in ("parquet", "csv"):
-        if other != fmt:
-            layout.in_flight_file(table, other).unlink(missing_ok=True)
+    remove_in_flight(layout, table, keep=fmt)
     return final
+
+
+def remove_in_flight(layout: DataLayout, table: str, keep: str | None = None) -> None:
+    """Remove ``table``'s in-flight files (except the ``keep`` format's)."""
+    for fmt in ("parquet", "csv"):
+        if fmt != keep:
+            layout.in_flight_file(table, fmt).unlink(missing_ok=True)
 
 
 def uncommitted_files(layout: DataLayout, last_day: date | None) -> list[Path]:
