@@ -95,10 +95,11 @@ def _digests(root: Path) -> dict[str, str]:
 
 
 def _file_ids(root: Path) -> dict[Path, tuple[int, int, int]]:
+    """Committed period files (the in-flight file is rewritten by design at every commit)."""
     return {
         p: (p.stat().st_ino, p.stat().st_mtime_ns, p.stat().st_size)
         for p in (root / "export").glob("fact_*/*")
-        if p.is_file()
+        if p.is_file() and "_in_flight." not in p.name
     }
 
 

@@ -118,3 +118,37 @@ def test_a_months_parts_export_as_one_file_in_time_order(
     assert written == [layout.fact_month_file("fact_store_ops", 2024, 1, "csv")]
     rows = duckdb.sql(f"SELECT TraceId FROM read_csv('{written[0]}')").fetchall()
     assert [r[0] for r in rows][-2:] == ["x", "y"] and len(rows) == 5
+
+
+@pytest.fixture
+def orders(data_dir: Path, dims: dict[str, pa.Table], make_fact: FactFactory) -> Path:
+    """Online orders stored with the month they became final (an order placed on January 31
+    and delivered in February is in the February file), and one order still in flight."""
+    save_dimensions(data_dir, dims)
+    layout = DataLayout.of(data_dir)
+    name = "fact_online_orders"
+    jan = make_fact(name, 2, start=datetime(2024, 1, 31, 8), TraceId=["a", "b"], OrderId=["1", "2"])
+    feb = make_fact(name, 1, start=datetime(2024, 1, 31, 20), TraceId=["c"], OrderId=["3"])
+    late = make_fact(name, 1, start=datetime(2024, 2, 2, 22), TraceId=["d"], OrderId=["4"])
+    write_parquet_atomic(jan, layout.fact_month_file(name, 2024, 1))
+    write_parquet_atomic(feb, layout.fact_month_file(name, 2024, 2))
+    write_parquet_atomic(late, layout.in_flight_file(name))
+    return data_dir
+
+
+def test_daily_export_keeps_a_days_rows_from_two_months_and_the_orders_in_flight(
+    orders: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "out"
+    written = export_data(orders, "csv", tables=["fact_online_orders"], csv_daily=True, out_dir=out)
+    day = out.resolve() / "fact_online_orders" / "dt=2024-01-31" / "fact_online_orders.csv"
+    assert day in written and _count_csv([day]) == 3  # January's two and February's one
+    in_flight = out.resolve() / "fact_online_orders" / "fact_online_orders_in_flight.csv"
+    assert in_flight in written and _count_csv([in_flight]) == 1
+
+
+def test_an_export_elsewhere_copies_the_orders_in_flight(orders: Path, tmp_path: Path) -> None:
+    written = export_data(orders, "parquet", tables=["fact_online_orders"], out_dir=tmp_path)
+    copied = tmp_path.resolve() / "fact_online_orders" / "fact_online_orders_in_flight.parquet"
+    assert copied in written and pq.read_table(copied)["OrderId"].to_pylist() == ["4"]
+    assert export_data(orders, "parquet", tables=["fact_online_orders"]) == []  # in place

@@ -17,6 +17,7 @@ from retail_datagen.config.models import RetailConfig
 from retail_datagen.engine.simulation import Simulation
 from retail_datagen.generators.master_generator import build_dimensions
 from retail_datagen.schema import EVENT_PAYLOADS, FACTS, get_payload
+from retail_datagen.streaming.event_streamer import order_window
 from retail_datagen.streaming.events import (
     EVENT_SOURCES,
     EVENT_TYPES,
@@ -32,6 +33,7 @@ from retail_datagen.streaming.events import (
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "events"
 DAY = date(2024, 3, 4)
+ORDER_WINDOW = "order_window"
 VOLUME = SMALL_VOLUME
 ENVELOPE_KEYS = [
     "event_type",
@@ -54,10 +56,11 @@ def sim() -> Simulation:
 
 @pytest.fixture(scope="module")
 def two_days(sim: Simulation) -> tuple[dict[str, pa.Table], dict[str, pa.Table]]:
-    """The fact tables of two consecutive simulated days (carried state passed along)."""
+    """The fact tables of two consecutive simulated days (carried state passed along); the
+    second day's tables also hold its order window under ``ORDER_WINDOW``."""
     first, carry = sim.run_day(DAY - timedelta(days=1), {})
-    second, _ = sim.run_day(DAY, carry)
-    return first, second
+    second, after = sim.run_day(DAY, carry)
+    return first, {**second, ORDER_WINDOW: order_window(second, after)}
 
 
 @pytest.fixture(scope="module")
@@ -70,9 +73,9 @@ def price_rows(sim: Simulation) -> pa.Table:
 def day_events(
     two_days: tuple[dict[str, pa.Table], dict[str, pa.Table]], price_rows: pa.Table
 ) -> DayEvents:
-    first, second = two_days
-    orders = pa.concat_tables([first["fact_online_orders"], second["fact_online_orders"]])
-    return DayEvents.plan(DAY, second, orders, {PRICE_CHANGES: price_rows})
+    _, second = two_days
+    tables = {k: v for k, v in second.items() if k != ORDER_WINDOW}
+    return DayEvents.plan(DAY, tables, second[ORDER_WINDOW], {PRICE_CHANGES: price_rows})
 
 
 @pytest.fixture(scope="module")
@@ -167,10 +170,40 @@ def test_events_are_in_time_order_with_lifecycle_events_of_earlier_orders(
     for event in delivered:
         assert event["trace_id"] == event["payload"]["trace_id"] + ":delivered"
         assert event["payload"]["delivered_ts"].startswith(DAY.isoformat())
-    earlier = [e for e in envelopes if e["event_type"].startswith("online_order_")]
-    assert any(e["payload"]["event_ts"] < DAY.isoformat() for e in earlier)
-    created = [e for e in envelopes if e["event_type"] == "online_order_created"]
-    assert all(e["payload"]["event_ts"].startswith(DAY.isoformat()) for e in created)
+    orders = [e for e in envelopes if e["event_type"].startswith("online_order_")]
+    yesterday = f"ORD-{DAY - timedelta(days=1):%Y%m%d}-"
+    assert any(e["payload"]["order_id"].startswith(yesterday) for e in orders)
+    # every lifecycle event carries its own step's time, never the order's creation time
+    assert all(e["payload"]["event_ts"].startswith(DAY.isoformat()) for e in orders)
+
+
+STEP_STATE = {  # event type -> (time column, statuses, columns that are null at that step)
+    "online_order_created": (
+        "event_ts",
+        {"CREATED", "CANCELLED"},
+        ("picked_ts", "shipped_ts", "delivered_ts"),
+    ),
+    "online_order_picked": ("picked_ts", {"PICKED"}, ("shipped_ts", "delivered_ts")),
+    "online_order_shipped": ("shipped_ts", {"SHIPPED"}, ("delivered_ts",)),
+    "online_order_delivered": ("delivered_ts", {"DELIVERED", "PICKED_UP"}, ()),
+}
+
+
+def test_lifecycle_payloads_show_the_order_as_it_stood_at_the_step(
+    envelopes: list[dict[str, Any]],
+) -> None:
+    seen = set()
+    for event in envelopes:
+        state = STEP_STATE.get(event["event_type"])
+        if state is None:
+            continue
+        column, statuses, unrecorded = state
+        payload = event["payload"]
+        assert payload["event_ts"] == payload[column]
+        assert payload["status"] in statuses
+        assert all(payload[c] is None for c in unrecorded)
+        seen.add(event["event_type"])
+    assert seen == set(STEP_STATE)
 
 
 def _json_form(value: Any) -> Any:
@@ -188,8 +221,10 @@ def test_payloads_are_the_fact_rows_with_exact_money(
     price_rows: pa.Table,
     envelopes: list[dict[str, Any]],
 ) -> None:
-    """Every non-lifecycle event is one row of the day's tables, value for value."""
+    """Every non-lifecycle event is one row of the day's tables, value for value (online-order
+    events show the order as it stood at their step: see the test above)."""
     _, tables = two_days
+    tables = {k: v for k, v in tables.items() if k not in (ORDER_WINDOW, "fact_online_orders")}
     rows: dict[str, dict[str, Any]] = {}
     for name, table in {**tables, PRICE_CHANGES: price_rows}.items():
         decl = get_payload(name)
@@ -199,11 +234,7 @@ def test_payloads_are_the_fact_rows_with_exact_money(
     for envelope in envelopes:
         trace = envelope["trace_id"].split(":")[0]
         if trace not in rows:
-            assert envelope["event_type"] in (
-                "online_order_picked",
-                "online_order_shipped",
-                "online_order_delivered",
-            )
+            assert envelope["event_type"] in STEP_STATE
             continue
         assert envelope["payload"] == rows[trace]
         checked += 1

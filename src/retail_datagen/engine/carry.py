@@ -1,8 +1,11 @@
-"""State carried from one run to the next: every region's stock, velocity and pending returns.
+"""State carried from one run to the next: every region's stock, velocity, pending returns and
+online orders in flight.
 
-Two files per committed day (``engine_state/onhand_<day>.parquet`` and
-``pending_returns_<day>.parquet``); the newest two days are kept, so a crash between writing
-the carried state and the state file still finds the state's day.
+Three files per committed day (``engine_state/onhand_<day>.parquet``,
+``pending_returns_<day>.parquet`` and ``in_flight_<day>.parquet``, the orders with their planned
+steps); the newest two days are kept, so a crash between writing the carried state and the
+state file still finds the state's day. A folder written before orders were carried has no
+in-flight file: nothing is in flight then.
 """
 
 from __future__ import annotations
@@ -18,12 +21,13 @@ import pyarrow.parquet as pq
 from retail_datagen.errors import DataStateError
 from retail_datagen.generators.facts.region_day import RegionCarry
 from retail_datagen.generators.facts.returns import PENDING_SCHEMA
+from retail_datagen.schema.tables import FACT_ONLINE_ORDERS
 from retail_datagen.storage.atomic import write_parquet_atomic
 from retail_datagen.storage.layout import DataLayout
 
-__all__ = ["carried_days", "load_carry", "save_carry"]
+__all__ = ["carried_days", "in_flight_orders", "load_carry", "save_carry"]
 
-_KINDS = ("onhand", "pending_returns")
+_KINDS = ("onhand", "pending_returns", "in_flight")
 _KEEP = 2
 STORE, DC = 0, 1
 
@@ -67,11 +71,33 @@ def _pending_table(carry: dict[int, RegionCarry]) -> pa.Table:
     return pa.concat_tables(parts).cast(schema) if parts else schema.empty_table()
 
 
+_IN_FLIGHT_SCHEMA = FACT_ONLINE_ORDERS.arrow_schema.append(pa.field("Region", pa.int32()))
+
+
+def in_flight_orders(carry: dict[int, RegionCarry]) -> pa.Table:
+    """Every region's orders in flight (planned steps included), regions in order."""
+    parts = [state.in_flight for _, state in sorted(carry.items()) if state.in_flight is not None]
+    empty = FACT_ONLINE_ORDERS.arrow_schema.empty_table()
+    return pa.concat_tables([empty, *(p.cast(empty.schema) for p in parts)])
+
+
+def _in_flight_table(carry: dict[int, RegionCarry]) -> pa.Table:
+    parts = [
+        state.in_flight.append_column(
+            "Region", pa.array(np.full(state.in_flight.num_rows, region, np.int32))
+        ).cast(_IN_FLIGHT_SCHEMA)
+        for region, state in sorted(carry.items())
+        if state.in_flight is not None
+    ]
+    return pa.concat_tables(parts) if parts else _IN_FLIGHT_SCHEMA.empty_table()
+
+
 def save_carry(layout: DataLayout, carry: dict[int, RegionCarry], through: date) -> None:
     """Write every region's carried state as of the end of ``through``."""
     layout.engine_state_dir.mkdir(parents=True, exist_ok=True)
     write_parquet_atomic(_onhand_table(carry), _file(layout, "onhand", through))
     write_parquet_atomic(_pending_table(carry), _file(layout, "pending_returns", through))
+    write_parquet_atomic(_in_flight_table(carry), _file(layout, "in_flight", through))
     for kind in _KINDS:
         for old in sorted(layout.engine_state_dir.glob(f"{kind}_*.parquet"))[:-_KEEP]:
             old.unlink()
@@ -99,7 +125,7 @@ def carried_days(layout: DataLayout) -> list[date]:
 
 def load_carry(layout: DataLayout, through: date) -> dict[int, RegionCarry]:
     """The carried state at the end of ``through`` (the last committed day)."""
-    onhand_path, pending_path = (_file(layout, k, through) for k in _KINDS)
+    onhand_path, pending_path, in_flight_path = (_file(layout, k, through) for k in _KINDS)
     if not onhand_path.exists() or not pending_path.exists():
         raise DataStateError(
             f"the carried simulation state for {through.isoformat()} is missing from "
@@ -107,6 +133,11 @@ def load_carry(layout: DataLayout, through: date) -> dict[int, RegionCarry]:
         )
     onhand = pq.read_table(onhand_path)
     pending = pq.read_table(pending_path)
+    in_flight = (
+        pq.read_table(in_flight_path).cast(_IN_FLIGHT_SCHEMA)
+        if in_flight_path.exists()
+        else _IN_FLIGHT_SCHEMA.empty_table()
+    )
     out: dict[int, RegionCarry] = {}
     regions = pc.unique(onhand["Region"]).to_pylist() if onhand.num_rows else []
     for region in regions:
@@ -129,5 +160,8 @@ def load_carry(layout: DataLayout, through: date) -> dict[int, RegionCarry]:
                 .cast(PENDING_SCHEMA)
                 for s in stores
             },
+            in_flight=in_flight.filter(pc.equal(in_flight["Region"], region)).drop_columns(
+                ["Region"]
+            ),
         )
     return out

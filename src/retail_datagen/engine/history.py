@@ -17,16 +17,22 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from retail_datagen.engine.carry import load_carry, save_carry
+from retail_datagen.engine.carry import in_flight_orders, load_carry, save_carry
 from retail_datagen.engine.prices import publish_prices
 from retail_datagen.errors import DataStateError, UserError
 from retail_datagen.generators.dims.dates import build_dates
+from retail_datagen.generators.facts.order_lifecycle import as_of, end_of_day_us
 from retail_datagen.generators.facts.region_day import RegionCarry
 from retail_datagen.generators.generation_state import GenerationState, GenerationStateManager
 from retail_datagen.storage.compact import finish_interrupted_compactions
 from retail_datagen.storage.dimension_store import extend_dimensions
 from retail_datagen.storage.duckdb_store import load_dimensions
-from retail_datagen.storage.fact_writer import FactWriter, discard_uncommitted
+from retail_datagen.storage.fact_writer import (
+    FactWriter,
+    discard_uncommitted,
+    remove_in_flight,
+    write_in_flight,
+)
 from retail_datagen.storage.integrity import orphaned_facts_message
 from retail_datagen.storage.layout import DataLayout
 
@@ -173,6 +179,7 @@ class HistoryAppender:
         self.carry: dict[int, RegionCarry] = history.carry()
         self.committed_through: date | None = last
         self._next = run_first
+        self._publish_in_flight(last)  # an interrupted commit may have written a later one
 
     def add(
         self, day: date, tables: Mapping[str, pa.Table], carry: Mapping[int, RegionCarry]
@@ -190,8 +197,10 @@ class HistoryAppender:
     def commit(self, through: date) -> None:
         """Make everything up to the end of ``through`` durable and visible."""
         self.writer.close_period()
-        cover_dates(self.history.layout, through)
-        save_carry(self.history.layout, self.carry, through)
+        layout = self.history.layout
+        cover_dates(layout, through)
+        self._publish_in_flight(through)
+        save_carry(layout, self.carry, through)
         manager = self.history.manager
         if self.mode == "historical":
             manager.mark_historical_run(end_of(through), self.run_start)
@@ -206,6 +215,15 @@ class HistoryAppender:
         self.committed_through = through
         if self.seed is not None:
             publish_prices(self.history.layout.root, self.seed, self.first_day, through)
+
+    def _publish_in_flight(self, through: date | None) -> None:
+        """Show the orders in flight as of the end of ``through`` (none before any day)."""
+        layout = self.history.layout
+        if through is None:
+            remove_in_flight(layout, "fact_online_orders")
+            return
+        rows = as_of(in_flight_orders(self.carry), end_of_day_us(through))
+        write_in_flight(layout, "fact_online_orders", rows, self.history.output_format)
 
     def abort(self) -> None:
         """Drop whatever is not committed; committed days stay."""

@@ -163,7 +163,7 @@ class LocalEngine:
     ) -> None:
         first_day = units[0].day
         stores = region_stores(dims)
-        state = EngineState(stores, carry)
+        state = EngineState(stores, carry, dims["dim_stores"].sort_by("ID")["ID"].to_numpy())
         persisted = Persisted(stores)
         done: set[Unit] = set()
         submitted: set[int] = set()

@@ -3,7 +3,8 @@
 A unit is one step of one day: the network's (marketing), a region's night (REGION STEP: its
 DC's replenishment, trucks, supplier orders, DC ledger and DC-fulfilled online orders) or one
 store's day (STORE STEP: its sales, online picks, ledger, stockouts). The stores of a region run
-side by side once their region's night is done. Output and carried state depend only on
+side by side once their region's night is done. An online order is written on the day it becomes
+final; until then the node fulfilling it carries it. Output and carried state depend only on
 (configuration, dimensions, disruptions, unit, carried state).
 """
 
@@ -20,6 +21,7 @@ import pyarrow as pa
 
 from retail_datagen.generators.facts.context import FactContext
 from retail_datagen.generators.facts.marketing import generate_marketing_day
+from retail_datagen.generators.facts.order_lifecycle import settle
 from retail_datagen.generators.facts.region_day import (
     DCCarry,
     RegionCarry,
@@ -28,6 +30,7 @@ from retail_datagen.generators.facts.region_day import (
     region_step,
     store_step,
 )
+from retail_datagen.schema.tables import FACT_ONLINE_ORDERS
 
 __all__ = [
     "GENERATED_TABLES",
@@ -147,10 +150,21 @@ def _compute(ctx: FactContext, unit: Unit, inputs: RegionInput | StoreInput | No
     if unit.partition == NETWORK:
         return UnitResult(unit, {"fact_marketing": generate_marketing_day(ctx, unit.day).table})
     if isinstance(inputs, StoreInput):
-        tables, after = store_step(ctx, unit.store, unit.day, inputs.carry, inputs.orders)
-        return UnitResult(unit, tables, after)
+        tables, store = store_step(ctx, unit.store, unit.day, inputs.carry, inputs.orders)
+        done, store.in_flight = _settle(inputs.carry, tables, unit.day)
+        return UnitResult(unit, {**tables, "fact_online_orders": done}, store)
     given = inputs if inputs is not None else RegionInput(None, None, None)
     night = region_step(
         ctx, unit.partition, unit.day, given.dc, given.store_onhand, given.store_velocity
     )
-    return UnitResult(unit, night.tables, night.dc, night.orders)
+    done, night.dc.in_flight = _settle(given.dc, night.tables, unit.day)
+    return UnitResult(unit, {**night.tables, "fact_online_orders": done}, night.dc, night.orders)
+
+
+def _settle(
+    before: DCCarry | StoreCarry | None, tables: Mapping[str, pa.Table], day: date
+) -> tuple[pa.Table, pa.Table]:
+    """The node's orders final by the end of ``day`` (written today) and those still in flight
+    (carried): an order is written on the day it becomes final."""
+    placed = tables.get("fact_online_orders", FACT_ONLINE_ORDERS.arrow_schema.empty_table())
+    return settle(before.in_flight if before is not None else None, placed, day)

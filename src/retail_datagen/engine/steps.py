@@ -39,7 +39,10 @@ class EngineState:
     """Each DC's and store's state after its last computed day, and pending nights' orders."""
 
     def __init__(
-        self, region_stores: Sequence[np.ndarray], carry: Mapping[int, RegionCarry]
+        self,
+        region_stores: Sequence[np.ndarray],
+        carry: Mapping[int, RegionCarry],
+        store_ids: np.ndarray,  # by store index: splitting the carry hands each store its orders
     ) -> None:
         self.region_stores = region_stores
         self.dc: dict[int, DCCarry] = {}
@@ -47,7 +50,7 @@ class EngineState:
         self.orders: dict[tuple[int, date], StoreOrders] = {}
         for region, state in carry.items():
             stores = region_stores[region]
-            self.dc[region], parts = split_carry(state, stores)
+            self.dc[region], parts = split_carry(state, stores, store_ids[stores])
             self.stores.update(zip(stores.tolist(), parts, strict=True))
 
     def inputs(self, unit: Unit) -> RegionInput | StoreInput | None:
@@ -83,7 +86,7 @@ class Persisted:
     """Turns delivered units into persisted region state at the end of each region's day."""
 
     def __init__(self, region_stores: Sequence[np.ndarray]) -> None:
-        self.state = EngineState(region_stores, {})
+        self.state = EngineState(region_stores, {}, np.zeros(0, np.int64))
 
     def delivered(self, result: UnitResult) -> UnitResult:
         """``result`` with ``carry`` set when it completes its region's day."""
@@ -109,7 +112,7 @@ def run_serial(
     before_each: Callable[[], None] = lambda: None,
 ) -> None:
     """Run ``units`` (in canonical order) in this process and deliver each result."""
-    state = EngineState(ctx.supply.region_stores, carry)
+    state = EngineState(ctx.supply.region_stores, carry, ctx.store_id)
     persisted = Persisted(ctx.supply.region_stores)
     for unit in units:
         before_each()

@@ -422,7 +422,12 @@ FACT_ONLINE_ORDERS = Table(
         C("Tax", MONEY),
         C("Total", MONEY),
         C("TenderType", CAT),
-        C("Status", CAT, "DELIVERED, PICKED_UP or CANCELLED"),
+        C(
+            "Status",
+            CAT,
+            "DELIVERED, PICKED_UP or CANCELLED; CREATED, PICKED or SHIPPED while in flight "
+            "at the end of the generated range",
+        ),
         C("PickedTS", TS, null=True),
         C("ShippedTS", TS, null=True),
         C("DeliveredTS", TS, null=True),

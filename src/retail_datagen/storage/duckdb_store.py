@@ -42,6 +42,8 @@ __all__ = [
     "fact_files",
     "has_dimensions",
     "has_fact_data",
+    "in_flight_file",
+    "in_flight_sql",
     "list_tables",
     "load_dimensions",
     "missing_dimensions",
@@ -170,10 +172,32 @@ def reader_sql(table: Table, kind: SourceKind, files: list[Path]) -> str:
     )
 
 
-def _view_sql(table: Table, source: FactFiles | None) -> str:
-    if source is None:
+def in_flight_file(layout: DataLayout, table: str) -> tuple[SourceKind, Path] | None:
+    """The file of ``table``'s rows in flight at the end of the range (see
+    :meth:`DataLayout.in_flight_file`), in the stored form first; None when it has none."""
+    for kind in _preferred_kinds(layout):
+        fmt: SourceKind = "csv" if kind == "csv_daily" else kind
+        path = layout.in_flight_file(table, fmt)
+        if path.is_file():
+            return fmt, path
+    return None
+
+
+def in_flight_sql(layout: DataLayout, table: Table) -> str | None:
+    """A SELECT of ``table``'s rows in flight, or None when it has none."""
+    found = in_flight_file(layout, table.name)
+    return None if found is None else reader_sql(table, found[0], [found[1]])
+
+
+def _view_sql(layout: DataLayout, table: Table, source: FactFiles | None) -> str:
+    """Period files, then the rows in flight (an online order until it is final)."""
+    parts = [] if source is None else [reader_sql(table, source.kind, list(source.files))]
+    in_flight = in_flight_sql(layout, table)
+    if in_flight is not None:
+        parts.append(in_flight)
+    if not parts:
         return table.duckdb_empty_select()
-    return reader_sql(table, source.kind, list(source.files))
+    return " UNION ALL ".join(parts)
 
 
 # ---------------------------------------------------------------- read connections
@@ -294,7 +318,8 @@ def _create_read_views(
     for table in tables:
         if table.is_fact:
             source = _fact_files(layout, table.name, kinds)
-            con.execute(f"CREATE TEMP VIEW {ident(table.name)} AS {_view_sql(table, source)}")
+            view = _view_sql(layout, table, source)
+            con.execute(f"CREATE TEMP VIEW {ident(table.name)} AS {view}")
         elif not _dimension_view(con, layout, table):
             unexported.append(table)
     if unexported:

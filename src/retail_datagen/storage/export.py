@@ -26,6 +26,7 @@ from retail_datagen.schema import DIMENSIONS, FACTS, Table, normalise
 from retail_datagen.storage.atomic import atomic_path, commit, temp_path_for, write_parquet_atomic
 from retail_datagen.storage.duckdb_store import (
     FactFiles,
+    in_flight_file,
     open_store,
     reader_sql,
     resolve_table,
@@ -125,6 +126,9 @@ def _export_fact_daily(
             for day_dir in sorted(p for p in staging.iterdir() if _DAY_DIR.match(p.name)):
                 parts = sorted(day_dir.glob("*.csv"))
                 final = target.fact_day_file(table.name, day_dir.name[3:])
+                if final in written:  # a later month also holds rows of the day (an online
+                    # order is stored with the month it became final in): keep both
+                    parts = [final, *parts]
                 if len(parts) == 1:
                     commit(parts[0], final)
                 else:  # DuckDB split a large day: merge the parts into the one daily file
@@ -135,6 +139,24 @@ def _export_fact_daily(
         finally:
             shutil.rmtree(staging, ignore_errors=True)
     return written
+
+
+def _export_in_flight(
+    con: duckdb.DuckDBPyConnection,
+    layout: DataLayout,
+    table: Table,
+    fmt: ExportFormat,
+    target: DataLayout,
+) -> list[Path]:
+    """The table's rows in flight at the range end, next to its exported period files."""
+    source = in_flight_file(layout, table.name)
+    final = target.in_flight_file(table.name, fmt)
+    if source is None or final == source[1]:
+        return []
+    query = reader_sql(table, source[0], [source[1]])
+    with atomic_path(final) as tmp:
+        con.execute(f"COPY ({query}) TO {literal(str(tmp))} ({_copy_options(fmt)})")
+    return [final]
 
 
 def _is_native(source: FactFiles, fmt: ExportFormat, daily: bool, same_place: bool) -> bool:
@@ -176,6 +198,7 @@ def export_data(
                     written += _export_fact_daily(con, table, source, target)
                 else:
                     written += _export_fact_monthly(con, table, source, fmt, target)
+                written += _export_in_flight(con, layout, table, fmt, target)
                 continue
             if not table_exists(con, table.name):
                 raise DataStateError(

@@ -21,7 +21,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from retail_datagen.schema import FACTS, get_table
-from retail_datagen.storage.atomic import TEMP_MARKER, fsync_dir
+from retail_datagen.storage.atomic import TEMP_MARKER, atomic_path, fsync_dir
 from retail_datagen.storage.layout import DataLayout, parse_fact_file
 
 __all__ = [
@@ -29,7 +29,9 @@ __all__ = [
     "FactWriter",
     "discard_uncommitted",
     "new_file_writer",
+    "remove_in_flight",
     "uncommitted_files",
+    "write_in_flight",
 ]
 
 ROW_GROUP_ROWS = 1 << 18
@@ -166,6 +168,28 @@ class FactWriter:
         self._open.clear()
         self._period = None
         self._first_day = None
+
+
+def write_in_flight(layout: DataLayout, table: str, rows: pa.Table, fmt: str) -> Path:
+    """Replace ``table``'s in-flight file (see :meth:`DataLayout.in_flight_file`) atomically;
+    other formats' in-flight files of the table are removed."""
+    final = layout.in_flight_file(table, fmt)
+    final.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_path(final) as tmp:
+        writer = new_file_writer(table, tmp, fmt)
+        try:
+            writer.write_table(rows)
+        finally:
+            writer.close()
+    remove_in_flight(layout, table, keep=fmt)
+    return final
+
+
+def remove_in_flight(layout: DataLayout, table: str, keep: str | None = None) -> None:
+    """Remove ``table``'s in-flight files (except the ``keep`` format's)."""
+    for fmt in ("parquet", "csv"):
+        if fmt != keep:
+            layout.in_flight_file(table, fmt).unlink(missing_ok=True)
 
 
 def uncommitted_files(layout: DataLayout, last_day: date | None) -> list[Path]:

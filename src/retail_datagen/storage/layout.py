@@ -68,6 +68,7 @@ class DataLayout:
     <root>/export/fact_<name>/fact_<name>_YYYY-MM.parquet   (or .csv) a month from its 1st day
     <root>/export/fact_<name>/fact_<name>_YYYY-MM_DD.parquet   a part appended from day DD
     <root>/export/fact_<name>/dt=YYYY-MM-DD/fact_<name>.csv (Hive-style daily CSV)
+    <root>/export/fact_<name>/fact_<name>_in_flight.parquet   rows not final at the range end
     """
 
     root: Path
@@ -116,6 +117,11 @@ class DataLayout:
             return self.fact_month_file(table, first_day.year, first_day.month, fmt)
         name = f"{table}_{first_day.year:04d}-{first_day.month:02d}_{first_day.day:02d}.{fmt}"
         return self.table_dir(table) / name
+
+    def in_flight_file(self, table: str, fmt: str = "parquet") -> Path:
+        """Rows of ``table`` that are not final at the end of the generated range (online
+        orders in flight), rewritten whole by every commit; not a period file."""
+        return self.table_dir(table) / f"{table}_in_flight.{fmt}"
 
     def fact_day_file(self, table: str, day: str) -> Path:
         """Hive-style daily CSV partition; ``day`` is an ISO date."""

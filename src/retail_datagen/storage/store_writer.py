@@ -121,7 +121,7 @@ def sync_fact_views(con: duckdb.DuckDBPyConnection, layout: DataLayout) -> list[
     statements: list[str] = []
     changed: list[str] = []
     for table in FACTS:
-        sql = _view_sql(table, _fact_files(layout, table.name, kinds))
+        sql = _view_sql(layout, table, _fact_files(layout, table.name, kinds))
         if marks.get(table.name) == _mark(sql):
             continue
         changed.append(table.name)

@@ -20,27 +20,22 @@ import copy
 import json
 import logging
 import math
-import re
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import duckdb
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from retail_datagen.config.models import RetailConfig
+from retail_datagen.engine.carry import in_flight_orders
 from retail_datagen.engine.history import History
 from retail_datagen.engine.simulation import Simulation
 from retail_datagen.errors import DataStateError, UserError
-from retail_datagen.schema import get_table
-from retail_datagen.storage.duckdb_store import reader_sql, stored_fact_files
 from retail_datagen.storage.layout import DataLayout
 from retail_datagen.streaming.checkpoint import Checkpoint, CheckpointStore
 from retail_datagen.streaming.event import Event
@@ -59,11 +54,10 @@ from retail_datagen.streaming.stats import StreamStats
 if TYPE_CHECKING:
     from retail_datagen.streaming.delivery import DeliveryPipeline
 
-__all__ = ["LIFECYCLE_LOOKBACK_DAYS", "EventStreamer"]
+__all__ = ["EventStreamer", "order_window"]
 
 _log = logging.getLogger(__name__)
 
-LIFECYCLE_LOOKBACK_DAYS = 31  # online orders finish within days; a month is a safe margin
 SEGMENT_EVENTS = 20_000  # envelopes built ahead, per step (bounded memory for big days)
 REALTIME_SEGMENT_EVENTS = 2_000  # smaller steps in real time: shorter GIL holds, less lateness
 RELEASE_CHUNK = 1_024  # most events released by one pacing decision
@@ -73,7 +67,6 @@ WATCH_INTERVAL = 0.05  # how often the day loop is checked against the deadline
 CLOSE_SHARE = 0.04  # of the duration, for delivering what is buffered after the deadline
 CLOSE_SECONDS = 30.0  # delivering what is buffered after a stop without a deadline
 RECENT_EVENTS = 200
-_LIFECYCLE_COLUMNS = ("PickedTS", "ShippedTS", "DeliveredTS")
 _ORDERS = "fact_online_orders"
 
 
@@ -200,7 +193,6 @@ class EventStreamer:
         self._history: History | None = None
         self._simulation: Simulation | None = None
         self._sim_disruptions: list[Any] = []
-        self._orders: pa.Table | None = None
         self._carry: dict[int, Any] = {}
         self._fingerprint: str | None = None
         self._day: date | None = None
@@ -365,7 +357,6 @@ class EventStreamer:
         self._history = history
         self._watermark = last
         self._build_simulation(history)
-        self._orders = self._load_recent_orders(first_day)
         self._carry = history.carry()
         self._fingerprint = _fingerprint(self.config, history)
         skip = (
@@ -410,34 +401,10 @@ class EventStreamer:
     def _load_disruption_objects(self, history: History) -> list[Any]:
         return list(history.disruptions())
 
-    def _load_recent_orders(self, first_day: date) -> pa.Table:
-        """Persisted online orders whose lifecycle (picked/shipped/delivered) is still due on or
-        after ``first_day``: their events belong to the days being streamed."""
-        decl = get_table(_ORDERS)
-        empty = decl.arrow_schema.empty_table()
-        files = stored_fact_files(self.layout, _ORDERS)
-        if files is None:
-            return empty
-        since = first_day - timedelta(days=LIFECYCLE_LOOKBACK_DAYS)
-        month = since.isoformat()[:7]
-        chosen = [f for f in files.files if (p := _period_of(f)) is None or p[:7] >= month]
-        if not chosen:
-            return empty
-        begin = datetime.combine(first_day, datetime.min.time())
-        query = (
-            f"SELECT * FROM ({reader_sql(decl, files.kind, chosen)}) "
-            "WHERE EventTS >= ? AND EventTS < ? AND (PickedTS >= ? OR ShippedTS >= ? "
-            "OR DeliveredTS >= ?) ORDER BY EventTS, TraceId"
-        )
-        since_dt = datetime.combine(since, datetime.min.time())
-        with duckdb.connect() as con:
-            table = con.sql(query, params=[since_dt, begin, begin, begin, begin]).to_arrow_table()
-        return table.cast(decl.arrow_schema)
-
     # ------------------------------------------------------------------ the day loop
     def _plan_day(self, day: date, carry: dict[int, Any]) -> _Day:
         """Run the simulation for ``day`` and order its events (worker thread)."""
-        assert self._simulation is not None and self._orders is not None
+        assert self._simulation is not None
         history = self._history
         if history is not None:
             disruptions = self._load_disruption_objects(history)
@@ -446,14 +413,9 @@ class EventStreamer:
         # the carry object of the previous day is persisted later: never let the next day's
         # simulation change it in place
         tables, carry_after = self._simulation.run_day(day, copy.deepcopy(carry))
-        orders = tables.get(_ORDERS)
-        window = self._orders
-        if orders is not None and orders.num_rows:
-            window = pa.concat_tables([window, orders.cast(window.schema)])
-            window = window.sort_by([("EventTS", "ascending"), ("TraceId", "ascending")])
+        window = order_window(tables, carry_after)
         streamed = {PRICE_CHANGES: self._simulation.price_changes(day)}
         events = DayEvents.plan(day, tables, window, streamed)
-        self._orders = _still_due(window, day + timedelta(days=1))
         return _Day(events, carry_after)
 
     async def _stream(self, sink: Sink, first_day: date, skip: int) -> None:
@@ -736,26 +698,11 @@ def _fingerprint(config: RetailConfig, history: History) -> str:
     return f"seed={config.seed};start={started};historical_run={run}"
 
 
-def _still_due(orders: pa.Table, since: date) -> pa.Table:
-    """Orders with a lifecycle time on or after ``since`` (the others are done)."""
-    if orders.num_rows == 0:
-        return orders
-    bound = datetime.combine(since, datetime.min.time())
-    keep = np.zeros(orders.num_rows, dtype=bool)
-    for name in _LIFECYCLE_COLUMNS:
-        column = orders.column(name)
-        values = pc.fill_null(pc.greater_equal(column, pa.scalar(bound, column.type)), False)
-        keep |= np.asarray(values.to_numpy(zero_copy_only=False), dtype=bool)
-    return orders.filter(pa.array(keep))
-
-
-_PERIOD = re.compile(r"(\d{4}-\d{2}(?:-\d{2})?)")
-
-
-def _period_of(path: Path) -> str | None:
-    """The month (or day) a fact file holds, from its name or Hive folder."""
-    for part in (path.parent.name, path.name):
-        match = _PERIOD.search(part)
-        if match:
-            return match.group(1)
-    return None
+def order_window(tables: Mapping[str, pa.Table], carry_after: Mapping[int, Any]) -> pa.Table:
+    """Every online order with a step on the day: those that became final on it (the day's
+    rows) and those still in flight at its end (carried, planned steps included)."""
+    final = tables.get(_ORDERS)
+    in_flight = in_flight_orders(dict(carry_after))
+    if final is not None:
+        in_flight = pa.concat_tables([final.cast(in_flight.schema), in_flight])
+    return in_flight.sort_by([("EventTS", "ascending"), ("TraceId", "ascending")])

@@ -25,6 +25,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from retail_datagen.generators.facts.order_lifecycle import as_of
 from retail_datagen.schema import Column, Kind, Table, get_payload
 from retail_datagen.storage.atomic import atomic_write_text
 from retail_datagen.streaming.event import Event
@@ -90,8 +91,10 @@ class EventSource:
     """One row-to-event rule: rows of ``table`` (those with ``where`` = value) become
     ``event_type`` events due at ``time_column``; the partition key is the first non-null of
     ``partition`` ((prefix, column) pairs, e.g. ("store", "StoreID") → ``store-7``), else
-    ``network``. Lifecycle sources (a time column other than EventTS) read the recent orders
-    and emit the rows whose lifecycle time falls on the day; their trace id gets ``trace_suffix``.
+    ``network``. Lifecycle sources read the day's order window (orders with a step on the day,
+    see ``DayEvents.plan``) and emit the rows whose ``time_column`` falls on the day, as the
+    order stood at that step (its status then, EventTS = the step's time); their trace id gets
+    ``trace_suffix``.
     """
 
     event_type: str
@@ -101,10 +104,7 @@ class EventSource:
     partition: tuple[tuple[str, str], ...] = ()
     lookup: Lookup | None = None
     trace_suffix: str = ""
-
-    @property
-    def lifecycle(self) -> bool:
-        return self.time_column != "EventTS"
+    lifecycle: bool = False
 
     @property
     def decl(self) -> Table:
@@ -148,21 +148,27 @@ EVENT_SOURCES: tuple[EventSource, ...] = (
     ),
     EventSource("ad_impression", "fact_marketing"),
     EventSource("promotion_applied", "fact_promotions", partition=(_STORE,)),
-    EventSource("online_order_created", "fact_online_orders"),
+    EventSource("online_order_created", "fact_online_orders", lifecycle=True),
     EventSource(
-        "online_order_picked", "fact_online_orders", time_column="PickedTS", trace_suffix=":picked"
+        "online_order_picked",
+        "fact_online_orders",
+        time_column="PickedTS",
+        trace_suffix=":picked",
+        lifecycle=True,
     ),
     EventSource(
         "online_order_shipped",
         "fact_online_orders",
         time_column="ShippedTS",
         trace_suffix=":shipped",
+        lifecycle=True,
     ),
     EventSource(
         "online_order_delivered",
         "fact_online_orders",
         time_column="DeliveredTS",
         trace_suffix=":delivered",
+        lifecycle=True,
     ),
 )
 
@@ -402,9 +408,9 @@ class DayEvents:
         orders: pa.Table,
         streamed: Mapping[str, pa.Table] | None = None,
     ) -> DayEvents:
-        """Order the day's events. ``orders`` holds online orders of recent days *including*
-        ``day`` (lifecycle events of earlier orders fall due on later days); ``streamed`` holds
-        event-only rows such as the day's ``price_changes``."""
+        """Order the day's events. ``orders`` holds every online order with a step on ``day``
+        (the orders that became final on it and those in flight at its end, planned steps
+        included); ``streamed`` holds event-only rows such as the day's ``price_changes``."""
         extra = dict(streamed or {})
         begin, end = _day_start_us(day), _day_start_us(day + timedelta(days=1))
         src_parts: list[np.ndarray] = []
@@ -500,7 +506,10 @@ class DayEvents:
             source = EVENT_SOURCES[s]
             take = pa.array(rows[chunk])
             pk = self._pkeys[s].take(take) if s in self._pkeys else None
-            enc = encode_rows(source, self._table(s).take(take), pk)
+            chosen = self._table(s).take(take)
+            if source.lifecycle:
+                chosen = _at_step(chosen, source.time_column)
+            enc = encode_rows(source, chosen, pk)
             heads.append(enc.head)
             tails.append(enc.tail)
             traces.append(enc.trace_id)
@@ -529,6 +538,14 @@ class DayEvents:
             event_types=ordered(types, pa.string()),
             event_times=_as_datetimes(times),
         )
+
+
+def _at_step(orders: pa.Table, time_column: str) -> pa.Table:
+    """Orders as they stood at ``time_column`` (a lifecycle step): status then, later steps
+    unrecorded, EventTS = the step's time."""
+    step = orders.column(time_column)
+    rows = as_of(orders, _micros(step))
+    return rows.set_column(rows.schema.get_field_index("EventTS"), "EventTS", step)
 
 
 def _lookup_partition(
@@ -601,10 +618,11 @@ def _describe(source: EventSource) -> str:
     text = f"{source.table}"
     if source.where:
         text += f" rows with {source.where[0]} = {source.where[1]}"
+    text += f" rows, at {source.time_column}"
     if source.lifecycle:
-        text += f" rows, at {source.time_column} (when not null)"
-    else:
-        text += f" rows, at {source.time_column}"
+        if source.time_column != "EventTS":
+            text += " (when not null)"
+        text += ", as the order stood then (EventTS = that time)"
     return text
 
 

@@ -18,14 +18,17 @@ from typing import get_args
 import duckdb
 
 from retail_datagen.errors import DataStateError
+from retail_datagen.generators.generation_state import GenerationStateManager
 from retail_datagen.schema import DIMENSIONS
 from retail_datagen.storage.duckdb_store import open_store, table_exists
 from retail_datagen.storage.integrity import Problem, ProblemArea, inspect
 from retail_datagen.storage.layout import DataLayout
+from retail_datagen.storage.sql import literal
 from retail_datagen.validation.report import CheckKind, CheckResult, ValidationReport
 
 __all__ = [
     "CHECK_MODULES",
+    "RANGE_VIEW",
     "CheckFn",
     "RegisteredCheck",
     "check",
@@ -36,6 +39,7 @@ __all__ = [
 ]
 
 CheckFn = Callable[[duckdb.DuckDBPyConnection], CheckResult]
+RANGE_VIEW = "generated_range"  # one row, RangeEnd: the last generated microsecond
 
 CHECK_MODULES = (
     "retail_datagen.validation.key_checks",
@@ -48,6 +52,7 @@ CHECK_MODULES = (
     "retail_datagen.validation.shopper_checks",
     "retail_datagen.validation.price_checks",
     "retail_datagen.validation.stock_calendar_checks",
+    "retail_datagen.validation.horizon_checks",
 )
 
 
@@ -117,6 +122,17 @@ def _folder_results(problems: list[Problem]) -> list[CheckResult]:
     return results
 
 
+def _record_range(con: duckdb.DuckDBPyConnection, layout: DataLayout) -> None:
+    """Expose the end of the generated range to the checks (view :data:`RANGE_VIEW`)."""
+    state = GenerationStateManager(layout.root).load()
+    end = state.last_generated_timestamp if state.has_fact_data else None
+    if end is not None:
+        stamp = literal(end.isoformat(sep=" "))
+        con.execute(
+            f'CREATE OR REPLACE TEMP VIEW {RANGE_VIEW} AS SELECT {stamp}::TIMESTAMP AS "RangeEnd"'
+        )
+
+
 def validate(data_dir: str | Path) -> ValidationReport:
     """Validate the data folder; a folder without dimensions is a :class:`DataStateError`.
 
@@ -138,6 +154,7 @@ def validate(data_dir: str | Path) -> ValidationReport:
     with open_store(layout.root, ordered=False) as con:  # checks aggregate: order is free
         if not all(table_exists(con, t.name) for t in DIMENSIONS):
             raise missing
+        _record_range(con, layout)
         report = run_checks(con)
     report.results[:0] = folder
     report.seconds = time.monotonic() - began

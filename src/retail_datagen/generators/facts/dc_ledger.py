@@ -44,6 +44,7 @@ class DCCarry:
 
     onhand: np.ndarray  # (products,) int32
     velocity: np.ndarray  # (products,) float32: units shipped per day, smoothed
+    in_flight: pa.Table | None = None  # its online orders not final yet (see order_lifecycle)
 
 
 def dc_day(

@@ -18,6 +18,7 @@ from datetime import date
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from retail_datagen.generators.facts.baskets import expected_daily_units
 from retail_datagen.generators.facts.columns import trace_ids
@@ -90,6 +91,7 @@ class RegionCarry:
     dc_onhand: np.ndarray  # (products,)
     dc_velocity: np.ndarray
     pending: dict[int, pa.Table] = field(default_factory=dict)  # store index -> returns
+    in_flight: pa.Table | None = None  # online orders not final yet (see order_lifecycle)
 
 
 def initial_carry(ctx: FactContext, region: int, day: date | None = None) -> RegionCarry:
@@ -117,26 +119,51 @@ def initial_dc_carry(ctx: FactContext, region: int) -> DCCarry:
     return DCCarry(ctx.supply.dc_initial[region].copy(), velocity.sum(axis=0).astype(np.float32))
 
 
-def split_carry(carry: RegionCarry, stores: np.ndarray) -> tuple[DCCarry, list[StoreCarry]]:
-    """A region's carried state as its DC's and each store's (copies: the parts evolve apart)."""
-    return DCCarry(carry.dc_onhand.copy(), carry.dc_velocity.copy()), [
+def split_carry(
+    carry: RegionCarry, stores: np.ndarray, store_ids: np.ndarray
+) -> tuple[DCCarry, list[StoreCarry]]:
+    """A region's carried state as its DC's and each store's (copies: the parts evolve apart);
+    each node carries the orders in flight it fulfils (``store_ids``: the stores' IDs)."""
+    flying = carry.in_flight
+    node = _order_nodes(flying)
+    return DCCarry(
+        carry.dc_onhand.copy(), carry.dc_velocity.copy(), _orders_of(flying, node, -1)
+    ), [
         StoreCarry(
             carry.store_onhand[k].copy(),
             carry.store_velocity[k].copy(),
             carry.pending.get(int(s), empty_pending()),
+            _orders_of(flying, node, int(store_ids[k])),
         )
         for k, s in enumerate(stores.tolist())
     ]
 
 
+def _order_nodes(orders: pa.Table | None) -> np.ndarray:
+    """The fulfilling store's ID of each order (-1: its DC)."""
+    if orders is None or not orders.num_rows:
+        return np.zeros(0, np.int64)
+    is_store = pc.equal(orders["NodeType"].cast(pa.string()), "STORE")
+    node = pc.if_else(is_store, orders["NodeID"], -1)
+    return np.asarray(node.to_numpy(zero_copy_only=False), np.int64)
+
+
+def _orders_of(orders: pa.Table | None, node: np.ndarray, store: int) -> pa.Table | None:
+    if orders is None or not orders.num_rows:
+        return None
+    return orders.filter(pa.array(node == (-1 if store < 0 else store)))
+
+
 def join_carry(dc: DCCarry, stores: np.ndarray, parts: list[StoreCarry]) -> RegionCarry:
     n = dc.onhand.size
+    flying = [t for t in (dc.in_flight, *(p.in_flight for p in parts)) if t is not None]
     return RegionCarry(
         store_onhand=np.array([p.onhand for p in parts], np.int32).reshape(len(parts), n),
         store_velocity=np.array([p.velocity for p in parts], np.float32).reshape(len(parts), n),
         dc_onhand=dc.onhand,
         dc_velocity=dc.velocity,
         pending={int(s): p.pending for s, p in zip(stores.tolist(), parts, strict=True)},
+        in_flight=pa.concat_tables(flying) if flying else None,
     )
 
 
@@ -216,7 +243,7 @@ def simulate_region_day(
     state it carries into the next day."""
     stores = ctx.supply.region_stores[region]
     carry = carry if carry is not None else initial_carry(ctx, region, day)
-    dc, parts = split_carry(carry, stores)
+    dc, parts = split_carry(carry, stores, ctx.store_id[stores])
     night = region_step(ctx, region, day, dc, carry.store_onhand, carry.store_velocity)
     tables = {name: [table] for name, table in night.tables.items()}
     after = []

@@ -69,6 +69,7 @@ class StoreCarry:
     onhand: np.ndarray  # (products,) int32
     velocity: np.ndarray  # (products,) float32: units sold per day, smoothed
     pending: pa.Table  # returns not yet brought back
+    in_flight: pa.Table | None = None  # its online orders not final yet (see order_lifecycle)
 
 
 @dataclass(frozen=True)
