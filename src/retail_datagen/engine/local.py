@@ -20,6 +20,7 @@ from typing import Any
 import pyarrow as pa
 
 from retail_datagen.config.models import RetailConfig
+from retail_datagen.engine.memory import release_unused_memory
 from retail_datagen.engine.partitions import NETWORK, RegionCarry, Unit, UnitResult, run_unit
 from retail_datagen.generators.facts.context import FactContext, build_context
 from retail_datagen.storage.atomic import pid_alive
@@ -38,13 +39,29 @@ class Cancelled(Exception):
 
 def _init_worker(
     config_json: str,
-    dims: Mapping[str, pa.Table],
+    dims_holder: list[Mapping[str, pa.Table]],
     history_start: date,
     disruptions: Sequence[Any],
 ) -> None:
+    """Build the worker's context. The dimensions come in a one-item list that is emptied
+    here: the pool keeps its initializer's arguments for the worker's life, and the tables'
+    columns the context does not use (names, addresses…) would stay resident (~40 MB)."""
     global _WORKER_CTX
     config = RetailConfig.from_json(config_json)
-    _WORKER_CTX = build_context(config, dims, history_start, disruptions)
+    _WORKER_CTX = build_context(config, dims_holder.pop(), history_start, disruptions)
+    release_unused_memory()  # building the context's lookups leaves ~100 MB of freed heap
+
+
+def _spool_tables(unit: Unit, tables: Mapping[str, pa.Table], spool: str) -> dict[str, str]:
+    """Write a unit's tables as Arrow IPC files in ``spool``; returns table -> path."""
+    paths: dict[str, str] = {}
+    for name, table in tables.items():
+        path = os.path.join(spool, f"{unit.day.toordinal()}_{unit.partition}_{name}.arrow")
+        # the stream format (unlike the file format) allows a dictionary per batch
+        with pa.OSFile(path, "wb") as sink, pa.ipc.new_stream(sink, table.schema) as writer:
+            writer.write_table(table)
+        paths[name] = path
+    return paths
 
 
 def _run_in_worker(unit: Unit, carry: RegionCarry | None, spool: str) -> UnitResult:
@@ -55,14 +72,11 @@ def _run_in_worker(unit: Unit, carry: RegionCarry | None, spool: str) -> UnitRes
     """
     assert _WORKER_CTX is not None, "worker not initialised"
     result = run_unit(_WORKER_CTX, unit, carry)
-    paths: dict[str, str] = {}
-    for name, table in result.tables.items():
-        path = os.path.join(spool, f"{unit.day.toordinal()}_{unit.partition}_{name}.arrow")
-        # the stream format (unlike the file format) allows a dictionary per batch
-        with pa.OSFile(path, "wb") as sink, pa.ipc.new_stream(sink, table.schema) as writer:
-            writer.write_table(table)
-        paths[name] = path
-    return UnitResult(unit, {}, result.carry, spooled=paths)
+    paths = _spool_tables(unit, result.tables, spool)
+    after = result.carry
+    del result
+    release_unused_memory()  # the unit's temporaries, before the next unit (memory.py)
+    return UnitResult(unit, {}, after, spooled=paths)
 
 
 def _unspool(result: UnitResult) -> UnitResult:
@@ -133,6 +147,8 @@ class LocalEngine:
                 if result.carry is not None:
                     state[unit.partition] = result.carry
                 deliver(result)
+                del result
+                release_unused_memory()
             return
         self._run_parallel(config, dims, units, carry, deliver, cancelled, start, disruptions)
 
@@ -156,11 +172,12 @@ class LocalEngine:
         next_submit = next_deliver = 0
         context = multiprocessing.get_context("spawn")
         spool = _spool_dir()
+        release_unused_memory()  # e.g. what building the dimensions left in this process
         with ProcessPoolExecutor(
             self.workers,
             mp_context=context,
             initializer=_init_worker,
-            initargs=(config.model_dump_json(), dict(dims), history_start, tuple(disruptions)),
+            initargs=(config.model_dump_json(), [dict(dims)], history_start, tuple(disruptions)),
         ) as pool:
             try:
                 while next_deliver < len(units):
@@ -186,6 +203,7 @@ class LocalEngine:
                     while next_deliver in ready:
                         deliver(_unspool(ready.pop(next_deliver)))
                         next_deliver += 1
+                        release_unused_memory()  # the writer's encoding buffers
                     if cancelled():
                         raise Cancelled
             except BaseException:

@@ -32,7 +32,7 @@ __all__ = [
     "uncommitted_files",
 ]
 
-ROW_GROUP_ROWS = 1 << 18
+ROW_GROUP_ROWS = 1 << 17
 PARQUET_COMPRESSION = "snappy"
 
 
