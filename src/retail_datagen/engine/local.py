@@ -39,7 +39,7 @@ class Cancelled(Exception):
 
 def _init_worker(
     config_json: str,
-    dims_holder: list[Mapping[str, pa.Table]],
+    dims_holder: list[dict[str, pa.Table]],
     history_start: date,
     disruptions: Sequence[Any],
 ) -> None:
