@@ -12,7 +12,7 @@ import multiprocessing
 import os
 import shutil
 import tempfile
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from datetime import date, timedelta
 from typing import Any
@@ -79,13 +79,32 @@ def _run_in_worker(unit: Unit, carry: RegionCarry | None, spool: str) -> UnitRes
     return UnitResult(unit, {}, after, spooled=paths)
 
 
-def _unspool(result: UnitResult) -> UnitResult:
-    """Map a worker's spooled tables (zero-copy) and remove the files (the mapping stays)."""
-    tables: dict[str, pa.Table] = {}
-    for name, path in result.spooled.items():
-        tables[name] = pa.ipc.open_stream(pa.memory_map(path)).read_all()
+class _SpooledTables(Mapping[str, pa.Table]):
+    """A unit's spooled tables, each memory-mapped (zero-copy) when read and never cached.
+
+    The writer keeps a table only until its row group is written; holding every table of the
+    unit mapped until the whole unit is written would keep ~100 MB more resident at a flush.
+    """
+
+    def __init__(self, paths: Mapping[str, str]) -> None:
+        self._paths = paths
+
+    def __getitem__(self, name: str) -> pa.Table:
+        return pa.ipc.open_stream(pa.memory_map(self._paths[name])).read_all()
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._paths)
+
+    def __len__(self) -> int:
+        return len(self._paths)
+
+
+def _deliver_spooled(result: UnitResult, deliver: Callable[[UnitResult], None]) -> None:
+    """Deliver a worker's result read from its spool files, then remove the files (tables the
+    writer still holds stay mapped)."""
+    deliver(UnitResult(result.unit, _SpooledTables(result.spooled), result.carry))
+    for path in result.spooled.values():
         os.unlink(path)
-    return UnitResult(result.unit, tables, result.carry)
 
 
 SPOOL_PREFIX = "retail-datagen-spool-"
@@ -201,7 +220,7 @@ class LocalEngine:
                             done_through[result.unit.partition] = result.unit.day
                         ready[index] = result
                     while next_deliver in ready:
-                        deliver(_unspool(ready.pop(next_deliver)))
+                        _deliver_spooled(ready.pop(next_deliver), deliver)
                         next_deliver += 1
                         release_unused_memory()  # the writer's encoding buffers
                     if cancelled():
