@@ -29,9 +29,8 @@ __all__ = ["SPOOL_PREFIX", "Cancelled", "LocalEngine", "remove_dead_spools"]
 
 _WORKER_CTX: FactContext | None = None
 # Units computed ahead of the writer per worker: enough that workers never wait for a busy
-# writer, few enough to bound memory. They wait in the /dev/shm spool (shared memory, in no
-# process's RSS): a default region-day is 25–70 MB there, and 8 per worker held ~400 MB.
-IN_FLIGHT_PER_WORKER = 4
+# writer, few enough to bound memory (a default store-day is about 5 MB).
+IN_FLIGHT_PER_WORKER = 8
 
 
 class Cancelled(Exception):
