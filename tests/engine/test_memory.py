@@ -23,7 +23,7 @@ import pytest
 from retail_datagen.config.models import RetailConfig
 from retail_datagen.engine import local
 from retail_datagen.engine.memory import release_unused_memory
-from retail_datagen.engine.partitions import UnitResult, canonical_units
+from retail_datagen.engine.partitions import Unit, UnitResult, canonical_units
 from retail_datagen.generators.master_generator import MasterDataGenerator
 from retail_datagen.storage.duckdb_store import load_dimensions
 from retail_datagen.storage.fact_writer import ROW_GROUP_ROWS, FactWriter
@@ -136,3 +136,23 @@ def test_the_writer_holds_at_most_one_row_group_per_table(
     assert meta.num_rows == total
     groups = [meta.row_group(i).num_rows for i in range(meta.num_row_groups)]
     assert max(groups) <= ROW_GROUP_ROWS <= 1 << 17  # 2^17: DuckDB-sized, half the buffer
+
+
+def test_spooled_tables_are_mapped_one_at_a_time_and_removed_after_delivery(
+    tmp_path: Path, make_fact: Callable[..., pa.Table]
+) -> None:
+    unit = Unit(date(2024, 1, 1), 0)
+    tables = {
+        "fact_store_ops": make_fact("fact_store_ops", 3),
+        "fact_stockouts": make_fact("fact_stockouts", 2),
+    }
+    paths = local._spool_tables(unit, tables, str(tmp_path))
+    seen: dict[str, pa.Table] = {}
+
+    def deliver(result: UnitResult) -> None:
+        assert not isinstance(result.tables, dict)  # nothing mapped until the writer reads it
+        seen.update(result.tables.items())
+
+    local._deliver_spooled(UnitResult(unit, {}, None, spooled=paths), deliver)
+    assert all(seen[name].equals(table) for name, table in tables.items())
+    assert not any(Path(p).exists() for p in paths.values())
