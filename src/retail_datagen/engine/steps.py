@@ -119,3 +119,4 @@ def run_serial(
         result = run_unit(ctx, unit, state.inputs(unit))
         state.absorb(result)
         deliver(persisted.delivered(result))
+        del result  # its tables are written: free them before the next unit

@@ -68,7 +68,8 @@ def settings(
 
     ``ordered=False`` lets DuckDB drop row order where no caller can see it (aggregating
     checks), which keeps scans streaming in bounded memory. ``threads=1`` keeps an ordered copy
-    of large files in bounded memory: each scanning thread holds a whole row group (2^20 rows),
+    of large files in bounded memory: each scanning thread holds a whole row group (2^17 rows
+    in new fact files, up to 2^20 in older ones),
     and keeping order buffers the next ones. A ``writer`` (retail.duckdb itself)
     keeps DuckDB's own spill folder ``retail.duckdb.tmp``: its configuration must be the same
     for every connection of a process, which then share one database instance.

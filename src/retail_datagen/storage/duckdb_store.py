@@ -406,13 +406,15 @@ def read_store(
     query: Callable[[duckdb.DuckDBPyConnection], T],
     *,
     tables: Iterable[str] | None = None,
+    threads: int | None = None,
 ) -> T:
     """``query`` on a fresh read connection, run again (with files discovered again) when a
-    writer removed a file between discovery and reading."""
+    writer removed a file between discovery and reading. ``threads`` gives the read a
+    database of its own, closed (with its memory) at the end (see ``connect``)."""
     names = list(tables) if tables is not None else None
 
     def attempt() -> T:
-        with open_store(data_dir, tables=names) as con:
+        with open_store(data_dir, tables=names, threads=threads) as con:
             return query(con)
 
     return retry_on(attempt, _file_vanished, seconds=2.0)
@@ -444,6 +446,9 @@ def has_dimensions(data_dir: str | Path) -> bool:
     return not missing_dimensions(data_dir)
 
 
+_DIMENSION_LOAD_THREADS = 2
+
+
 def load_dimensions(data_dir: str | Path) -> dict[str, pa.Table]:
     """Every dimension as an Arrow table with its registry schema (input of the fact engine)."""
     layout = DataLayout.of(data_dir)
@@ -463,7 +468,10 @@ def load_dimensions(data_dir: str | Path) -> dict[str, pa.Table]:
             out[table.name] = normalise(table, data)
         return out
 
-    return read_store(layout.root, load, tables=[t.name for t in DIMENSIONS])
+    # a database of its own: the process's shared reader would keep the ~35 MB of buffers the
+    # load leaves in DuckDB for as long as the process runs (a whole generation)
+    names = [t.name for t in DIMENSIONS]
+    return read_store(layout.root, load, tables=names, threads=_DIMENSION_LOAD_THREADS)
 
 
 # ---------------------------------------------------------------- queries

@@ -34,7 +34,7 @@ __all__ = [
     "write_in_flight",
 ]
 
-ROW_GROUP_ROWS = 1 << 18
+ROW_GROUP_ROWS = 1 << 17
 PARQUET_COMPRESSION = "snappy"
 
 
