@@ -48,6 +48,7 @@ CHECK_MODULES = (
     "retail_datagen.validation.shopper_checks",
     "retail_datagen.validation.price_checks",
     "retail_datagen.validation.stock_calendar_checks",
+    "retail_datagen.validation.steady_state_checks",
 )
 
 

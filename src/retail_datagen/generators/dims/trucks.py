@@ -1,10 +1,12 @@
 """dim_trucks: the DC fleet (assigned to DCs) and the supplier fleet (no DC, DCID NULL).
 
-DC trucks go where the work is: each DC gets one truck of a kind (refrigerated, dry) when the
-counts allow, and the rest in proportion to the traffic of the stores it serves (largest
-remainder), so a DC serving many busy stores is not starved of trucks. Without stores the
-fleet is dealt round-robin. Plates are unique by construction: each truck takes a
-distinct code from a keyed permutation of the plate space of two common US styles.
+DC trucks go where the work is. By default (a count left null) each DC gets the trucks its
+stores' deliveries need (``stock_policy.fleet_size``: the legs a day brings, their handling and
+drive there and back). An explicit count wins: each DC gets one truck of a kind (refrigerated,
+dry) when the counts allow, and the rest in proportion to the traffic of the stores it serves
+(largest remainder). Without stores the fleet is dealt round-robin. Plates are unique by
+construction: each truck takes a distinct code from a keyed permutation of the plate space of
+two common US styles.
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ from retail_datagen import schema
 from retail_datagen.config.models import RetailConfig
 from retail_datagen.generators.dims.allocation import largest_remainder
 from retail_datagen.generators.dims.identifiers import keyed_permutation, letters_and_digits
+from retail_datagen.generators.facts.stock_policy import fleet_size, store_daily_units
+from retail_datagen.generators.facts.supply import travel_hours
 from retail_datagen.schema.tables import DIM_TRUCKS
 
 __all__ = ["PLATE_STYLES", "generate_trucks"]
@@ -42,32 +46,66 @@ def _deal(count: int, weights: np.ndarray, held: np.ndarray) -> np.ndarray:
     return dealt
 
 
+def _round_robin(count: int, n: int) -> np.ndarray:
+    dealt: np.ndarray = np.bincount(np.arange(count) % n, minlength=n).astype(np.int64)
+    return dealt
+
+
+def _dc_fleet(
+    config: RetailConfig, dcs: pa.Table, stores: pa.Table | None
+) -> tuple[np.ndarray, np.ndarray]:
+    """(refrigerated, dry) DC trucks per DC: sized from the network unless a count is given."""
+    v = config.volume
+    n = dcs.num_rows
+    if stores is None:  # round-robin (no stores to size from: one dry truck per DC)
+        counts = [
+            v.refrigerated_trucks or 0,
+            n if v.non_refrigerated_trucks is None else v.non_refrigerated_trucks,
+        ]
+        return tuple(  # type: ignore[return-value]
+            np.bincount(np.arange(c) % n, minlength=n).astype(np.int64) for c in counts
+        )
+    stores = stores.sort_by("ID")
+    region = np.searchsorted(dcs.column("ID").to_numpy(), stores.column("DCID").to_numpy())
+    travel = travel_hours(
+        stores.column("Latitude").to_numpy(), stores.column("Longitude").to_numpy(), dcs, region
+    )
+    sized_cold, sized_dry = fleet_size(
+        store_daily_units(v, stores), travel, region, n, v.truck_capacity
+    )
+    weight = np.bincount(region, stores.column("TrafficMultiplier").to_numpy(), n) + 1e-9
+    cold = (
+        sized_cold
+        if v.refrigerated_trucks is None
+        else _deal(v.refrigerated_trucks, weight, np.zeros(n, np.int64))
+    )
+    dry = (
+        sized_dry
+        if v.non_refrigerated_trucks is None
+        else _deal(v.non_refrigerated_trucks, weight, cold)
+    )
+    return cold, dry
+
+
 def generate_trucks(
     config: RetailConfig, distribution_centers: pa.Table, stores: pa.Table | None = None
 ) -> pa.Table:
     """DC fleet first (IDs 1..F, TruckType DC), then the supplier fleet (TruckType SUPPLIER)."""
     v = config.volume
-    dc_ids = distribution_centers.column("ID").to_numpy()
+    dcs = distribution_centers.sort_by("ID")
+    dc_ids = dcs.column("ID").to_numpy()
+    cold, dry = _dc_fleet(config, dcs, stores)
     refrigerated = np.concatenate(
         [
-            np.ones(v.refrigerated_trucks, bool),
-            np.zeros(v.non_refrigerated_trucks, bool),
+            np.ones(cold.sum(), bool),
+            np.zeros(dry.sum(), bool),
             np.ones(v.supplier_refrigerated_trucks, bool),
             np.zeros(v.supplier_non_refrigerated_trucks, bool),
         ]
     )
-    fleet = v.refrigerated_trucks + v.non_refrigerated_trucks
+    fleet = int(cold.sum() + dry.sum())
     n = refrigerated.size
-    if stores is None:
-        home_dc = dc_ids[np.arange(fleet) % dc_ids.size]
-    else:
-        served = np.searchsorted(dc_ids, stores.column("DCID").to_numpy())
-        weight = (
-            np.bincount(served, stores.column("TrafficMultiplier").to_numpy(), dc_ids.size) + 1e-9
-        )
-        cold = _deal(v.refrigerated_trucks, weight, np.zeros(dc_ids.size, np.int64))
-        dry = _deal(v.non_refrigerated_trucks, weight, cold)
-        home_dc = np.concatenate([np.repeat(dc_ids, cold), np.repeat(dc_ids, dry)])
+    home_dc = np.concatenate([np.repeat(dc_ids, cold), np.repeat(dc_ids, dry)])
     table = pa.table(
         {
             "ID": pa.array(np.arange(1, n + 1), pa.int32()),

@@ -50,6 +50,13 @@ from retail_datagen.generators.facts.logistics import (
 )
 from retail_datagen.generators.facts.online_orders import online_orders_tables, plan_online_orders
 from retail_datagen.generators.facts.returns import empty_pending, prehistory_returns
+from retail_datagen.generators.facts.stock_policy import (
+    PRIORITIES,
+    dc_levels,
+    delivery_day,
+    store_levels,
+    updated_velocity,
+)
 from retail_datagen.generators.facts.store_day import finish_store_day, plan_store_day
 from retail_datagen.rng import stream
 from retail_datagen.schema import TABLES, normalise
@@ -61,16 +68,6 @@ from retail_datagen.schema.tables import (
 
 __all__ = ["RegionCarry", "initial_carry", "region_partition", "simulate_region_day"]
 
-# replenishment policy: reorder points and order-up-to levels follow each node's sales velocity
-# (an exponentially weighted daily average), never below the snapshot's values
-VELOCITY_WEIGHT = 0.2
-STORE_ROP_DAYS = 1.5
-STORE_UP_TO_DAYS = 4.0
-DC_ROP_DAYS = 3.0
-DC_UP_TO_DAYS = 8.0
-STORE_CASE_PACK = 12  # a store orders at least a case above its reorder point
-DC_CASE_PACK = 240  # a DC orders at least a pallet layer above its reorder point
-PRIORITIES = ("URGENT", "HIGH", "NORMAL")
 PRELAUNCH_DAYS = 14  # a product is stocked at most this many days before its launch
 NIGHT_RUN_S = (10 * 60, 40 * 60)
 RESTOCK_SHARE = 0.8  # returned units fit to sell again
@@ -275,11 +272,6 @@ def _end_balance(start: np.ndarray, parts: list[LedgerPart]) -> np.ndarray:
     return end
 
 
-def _velocity(previous: np.ndarray, units: np.ndarray) -> np.ndarray:
-    updated: np.ndarray = (1 - VELOCITY_WEIGHT) * previous + VELOCITY_WEIGHT * units
-    return updated.astype(np.float32)
-
-
 def _leg_ids(ids: pa.Array, leg_number: np.ndarray) -> pa.Array:
     """Each leg's shipment id (shipped legs only carry one; the others are never written)."""
     if not len(ids):  # nothing shipped today
@@ -325,12 +317,10 @@ def simulate_region_day(
 
     # ---------------------------------------------------------------- nightly replenishment
     onhand = carry.store_onhand
-    rop = np.maximum(sc.store_rop[stores], np.ceil(STORE_ROP_DAYS * carry.store_velocity))
-    up_to = np.maximum(np.ceil(STORE_UP_TO_DAYS * carry.store_velocity), rop + STORE_CASE_PACK)
+    rop, up_to = store_levels(carry.store_velocity, sc.store_review[stores])
     open_today = _receiving(ctx, stores, day)
-    req_store, req_product = np.nonzero(
-        (onhand <= rop) & _stockable(ctx, day) & open_today[:, None]
-    )
+    ordering = open_today & delivery_day(ctx.store_id[stores], sc.store_review[stores], day)
+    req_store, req_product = np.nonzero((onhand <= rop) & _stockable(ctx, day) & ordering[:, None])
     req_qty = (up_to - onhand)[req_store, req_product].astype(np.int64)
     req_onhand = onhand[req_store, req_product]
     req_rop = rop[req_store, req_product]
@@ -368,8 +358,7 @@ def simulate_region_day(
         n_products,
     ).astype(np.int64)
     dc_after = dc_start.astype(np.int64) - outbound_units
-    dc_rop = np.maximum(sc.dc_rop[region], np.ceil(DC_ROP_DAYS * carry.dc_velocity))
-    dc_up_to = np.maximum(np.ceil(DC_UP_TO_DAYS * carry.dc_velocity), dc_rop + DC_CASE_PACK)
+    dc_rop, dc_up_to = dc_levels(carry.dc_velocity)
     sup_product = np.flatnonzero((dc_after <= dc_rop) & _stockable(ctx, day))
     sup_qty = (dc_up_to[sup_product] - dc_after[sup_product]).astype(np.int64)
     sup_priority = np.where((dc_after[sup_product] == 0) & launched[sup_product], 0, 2)
@@ -592,7 +581,7 @@ def simulate_region_day(
         so_seconds.append(ledger.zero_seconds)
         so_last.append(ledger.zero_last)
         out_store_onhand[k] = ledger.end_onhand
-        out_velocity[k] = _velocity(carry.store_velocity[k], day_units)
+        out_velocity[k] = updated_velocity(carry.store_velocity[k], day_units)
 
     # ---------------------------------------------------------------- the DC
     drng = stream(ctx.seed, "stock", partition, day.toordinal())
@@ -686,7 +675,7 @@ def simulate_region_day(
         store_onhand=out_store_onhand.astype(np.int32),
         store_velocity=out_velocity,
         dc_onhand=dc_ledger.end_onhand,
-        dc_velocity=_velocity(carry.dc_velocity, dc_units),
+        dc_velocity=updated_velocity(carry.dc_velocity, dc_units),
         pending=pending,
     )
     out = {name: pa.concat_tables(parts) for name, parts in tables.items()}

@@ -14,9 +14,10 @@ import pyarrow as pa
 
 from retail_datagen.config.models import RetailConfig
 from retail_datagen.generators.dims.geo import haversine_miles
+from retail_datagen.generators.facts.stock_policy import review_days, store_daily_units
 from retail_datagen.rng import substream_seeds, uniform_from_seeds
 
-__all__ = ["SupplyChain", "build_supply_chain"]
+__all__ = ["SupplyChain", "build_supply_chain", "travel_hours"]
 
 ROAD_MPH = 45.0  # average truck speed, road distance ≈ great-circle × 1.2
 ROAD_FACTOR = 1.2
@@ -38,6 +39,7 @@ class SupplyChain:
     supplier_travel_h: np.ndarray  # per DC: hours from its suppliers
     store_initial: np.ndarray  # (stores, products) starting on-hand
     store_rop: np.ndarray  # (stores, products) reorder points of the snapshot
+    store_review: np.ndarray  # per store: days between its deliveries (stock_policy)
     dc_initial: np.ndarray  # (dcs, products)
     dc_rop: np.ndarray  # (dcs, products)
     store_typical: int  # mid-range store stock level (config)
@@ -53,9 +55,13 @@ class SupplyChain:
 
 
 def _matrix(
-    snapshot: pa.Table, node: str, nodes: np.ndarray, products: np.ndarray
+    snapshot: pa.Table | None, node: str, nodes: np.ndarray, products: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Snapshot rows as (node, product) matrices of quantity and reorder point."""
+    """Snapshot rows as (node, product) matrices of quantity and reorder point (zeros without
+    a snapshot: the snapshots are themselves sized from a context built before them)."""
+    if snapshot is None:
+        zeros = np.zeros((nodes.size, products.size), np.int32)
+        return zeros, zeros.copy()
     rows = snapshot.sort_by([(node, "ascending"), ("ProductID", "ascending")])
     shape = (nodes.size, products.size)
     quantity = rows.column("CurrentQuantity").to_numpy().astype(np.int32)
@@ -63,6 +69,17 @@ def _matrix(
     if quantity.size != shape[0] * shape[1]:
         raise ValueError(f"{node} snapshot does not cover every node and product")
     return quantity.reshape(shape), reorder.reshape(shape)
+
+
+def travel_hours(
+    store_lat: np.ndarray, store_lon: np.ndarray, dcs: pa.Table, region: np.ndarray
+) -> np.ndarray:
+    """Hours from each store's DC (``region``: index into ``dcs`` sorted by ID) to the store."""
+    d_lat = dcs.column("Latitude").to_numpy()[region]
+    d_lon = dcs.column("Longitude").to_numpy()[region]
+    miles = haversine_miles(store_lat, store_lon, d_lat, d_lon) * ROAD_FACTOR
+    hours: np.ndarray = np.clip(miles / ROAD_MPH, *TRAVEL_HOURS)
+    return hours
 
 
 def _fleets(trucks: pa.Table, dc_ids: np.ndarray, supplier: bool) -> tuple[Fleet, ...]:
@@ -99,17 +116,16 @@ def build_supply_chain(
     product_ids = products.column("ID").to_numpy()
 
     region = np.searchsorted(dc_ids, store_dc).astype(np.int32)
-    d_lat = dcs.column("Latitude").to_numpy()[region]
-    d_lon = dcs.column("Longitude").to_numpy()[region]
-    miles = haversine_miles(store_lat, store_lon, d_lat, d_lon) * ROAD_FACTOR
-    travel = np.clip(miles / ROAD_MPH, *TRAVEL_HOURS)
+    travel = travel_hours(store_lat, store_lon, dcs, region)
     u = uniform_from_seeds(substream_seeds(config.seed, "supplier_travel", dc_ids))
     supplier_travel = SUPPLIER_TRAVEL_HOURS[0] + u * np.diff(SUPPLIER_TRAVEL_HOURS)[0]
 
     store_initial, store_rop = _matrix(
-        dims["dim_store_inventory_snapshots"], "StoreID", store_ids, product_ids
+        dims.get("dim_store_inventory_snapshots"), "StoreID", store_ids, product_ids
     )
-    dc_initial, dc_rop = _matrix(dims["dim_dc_inventory_snapshots"], "DCID", dc_ids, product_ids)
+    dc_initial, dc_rop = _matrix(
+        dims.get("dim_dc_inventory_snapshots"), "DCID", dc_ids, product_ids
+    )
     trucks = dims["dim_trucks"].sort_by("ID")
     v = config.volume
     order = np.argsort(product_category, kind="stable")
@@ -121,6 +137,10 @@ def build_supply_chain(
         supplier_travel_h=supplier_travel,
         store_initial=store_initial,
         store_rop=store_rop,
+        store_review=review_days(
+            store_daily_units(v, stores),
+            v.truck_capacity,
+        ),
         dc_initial=dc_initial,
         dc_rop=dc_rop,
         store_typical=(v.store_initial_inventory_min + v.store_initial_inventory_max) // 2,

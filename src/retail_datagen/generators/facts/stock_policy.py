@@ -1,0 +1,142 @@
+"""The replenishment policy: reorder points, order-up-to levels, delivery days, starting stock
+and the size of the DC fleet — one rule set, so the stock a node starts with, the stock it
+reorders to and the trucks that carry the orders agree (SPEC §6.3 "a steady state").
+
+Levels follow each node's sales velocity (units a day, an exponentially weighted average of
+actual sales that starts from the expected sales). A store that sells too little to fill a
+useful share of a truck every day gets deliveries every few days instead, and its levels cover
+the days between deliveries; the fleet is sized for the legs this produces.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import numpy as np
+import pyarrow as pa
+
+from retail_datagen.config.models import VolumeConfig
+from retail_datagen.generators.facts import behaviour as B
+from retail_datagen.generators.facts.logistics import (
+    LATEST_COMPLETION_S,
+    LOAD_MIN,
+    LOAD_WAIT_MIN,
+    PLAN_START_S,
+    UNLOAD_MIN,
+    UNLOAD_WAIT_MIN,
+)
+
+__all__ = [
+    "DC_CASE_PACK",
+    "PRIORITIES",
+    "STORE_CASE_PACK",
+    "VELOCITY_WEIGHT",
+    "dc_levels",
+    "delivery_day",
+    "fleet_size",
+    "review_days",
+    "starting_stock",
+    "store_daily_units",
+    "store_levels",
+    "updated_velocity",
+]
+
+VELOCITY_WEIGHT = 0.2  # weight of today's sales in the velocity
+STORE_ROP_DAYS = 1.0  # a store reorders at this many days of sales (+ days between deliveries)
+STORE_UP_TO_DAYS = 4.0  # … and orders up to this many
+STORE_MIN_ROP = 2  # units: the least a shelf shows before it is reordered
+DC_ROP_DAYS = 4.0  # the DC covers its suppliers' lead time and the stores' weekly swings
+DC_UP_TO_DAYS = 10.0
+STORE_CASE_PACK = 12  # a store orders at least a case above its reorder point
+DC_CASE_PACK = 240  # a DC orders at least a pallet layer above its reorder point
+PRIORITIES = ("URGENT", "HIGH", "NORMAL")
+
+# deliveries: a store gets a truck every day when a day's order fills at least this share of a
+# truck, otherwise every few days (at most a week) so its legs are fuller
+DELIVERY_FILL = 0.8
+MAX_REVIEW_DAYS = 7
+REFRIGERATED_UNIT_SHARE = 0.42  # of units sold, measured at the defaults: the reefers' share
+
+# fleet: truck-hours the legs need on an ordinary day × FLEET_PEAK (Saturdays, winter), at most
+# FLEET_BUSY of the hours a truck can work in a day
+FLEET_PEAK = 1.5
+FLEET_BUSY = 0.75
+_HANDLING_H = sum(sum(band) / 2 for band in (LOAD_WAIT_MIN, LOAD_MIN, UNLOAD_WAIT_MIN, UNLOAD_MIN))
+HANDLING_H = _HANDLING_H / 60  # scheduled -> completed without the drive
+WORK_DAY_H = (LATEST_COMPLETION_S - PLAN_START_S) / 3600
+
+
+def store_daily_units(volume: VolumeConfig, stores: pa.Table) -> np.ndarray:
+    """Units each store (``dim_stores`` rows) sells on an ordinary day, before seasons."""
+    codes = {name: i for i, name in enumerate(B.STORE_FORMATS)}
+    fmt = np.array([codes[f] for f in stores.column("StoreFormat").to_pylist()], np.int64)
+    traffic = stores.column("TrafficMultiplier").to_numpy()
+    scale = volume.items_per_ticket_mean / B.REFERENCE_ITEMS_PER_TICKET
+    units: np.ndarray = volume.customers_per_day * traffic * B.FORMAT_ITEMS_MEAN[fmt] * scale
+    return units
+
+
+def review_days(daily_units: np.ndarray, capacity: int) -> np.ndarray:
+    """Days between a store's deliveries: 1, or enough days to fill DELIVERY_FILL of a truck."""
+    days = np.ceil(DELIVERY_FILL * capacity / np.maximum(daily_units, 1e-9))
+    out: np.ndarray = np.clip(days, 1, MAX_REVIEW_DAYS).astype(np.int64)
+    return out
+
+
+def delivery_day(store_id: np.ndarray, review: np.ndarray, day: date) -> np.ndarray:
+    """Whether today is each store's delivery day (stores stagger their days by their ID)."""
+    due: np.ndarray = (day.toordinal() + store_id.astype(np.int64)) % review == 0
+    return due
+
+
+def store_levels(velocity: np.ndarray, review: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(reorder point, order-up-to) of store-products (stores × products); ``review`` per store.
+
+    A store orders only on its delivery days, so both levels also cover the days until the next
+    delivery; levels follow the velocity (no floor from the snapshot: demand moves with the
+    seasons, and a floor would keep stock the shoppers no longer buy).
+    """
+    extra = (review - 1)[:, None]
+    rop = np.maximum(np.ceil((STORE_ROP_DAYS + extra) * velocity), STORE_MIN_ROP)
+    up_to = np.maximum(np.ceil((STORE_UP_TO_DAYS + extra) * velocity), rop + STORE_CASE_PACK)
+    return rop, up_to
+
+
+def dc_levels(velocity: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(reorder point, order-up-to) of a DC's products from its velocity (all its stores)."""
+    rop = np.ceil(DC_ROP_DAYS * velocity)
+    up_to = np.maximum(np.ceil(DC_UP_TO_DAYS * velocity), rop + DC_CASE_PACK)
+    return rop, up_to
+
+
+def starting_stock(rop: np.ndarray, up_to: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """What the steady state holds: somewhere between the reorder point and the order-up-to
+    level (``u`` uniform in [0, 1)), so nothing drains or piles up after the first day."""
+    out: np.ndarray = np.floor(rop + u * (up_to - rop + 1))
+    return out
+
+
+def updated_velocity(previous: np.ndarray, units: np.ndarray) -> np.ndarray:
+    updated: np.ndarray = (1 - VELOCITY_WEIGHT) * previous + VELOCITY_WEIGHT * units
+    return updated.astype(np.float32)
+
+
+def fleet_size(
+    daily_units: np.ndarray, travel_h: np.ndarray, region: np.ndarray, n_regions: int, capacity: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """(refrigerated, dry) DC trucks per region for the legs its stores' orders make.
+
+    A store's delivery brings ``review`` days of its sales, cut into truck legs per kind; each
+    leg keeps a truck for the handling plus the drive there and back.
+    """
+    review = review_days(daily_units, capacity)
+    per_delivery = daily_units * review
+    trip_h = HANDLING_H + 2 * travel_h
+    need = []
+    for share in (REFRIGERATED_UNIT_SHARE, 1 - REFRIGERATED_UNIT_SHARE):
+        legs_per_day = np.ceil(per_delivery * share * FLEET_PEAK / capacity) / review
+        hours = np.bincount(region, legs_per_day * trip_h, n_regions)
+        need.append(np.ceil(hours / (WORK_DAY_H * FLEET_BUSY)).astype(np.int64))
+    cold, dry = need
+    has_stores = np.bincount(region, minlength=n_regions) > 0
+    return np.maximum(cold, has_stores), np.maximum(dry, 1)
