@@ -59,7 +59,7 @@ def generate_store_inventory_snapshots(
     v = config.volume
     stores = stores.sort_by("ID")
     review = review_days(store_daily_units(v, stores), v.truck_capacity)
-    rop, up_to = store_levels(velocity, review)
+    rop, up_to = store_levels(velocity, review, v.store_initial_inventory_min)
     launch = products.sort_by("ID").column("LaunchDate").to_numpy().astype("datetime64[D]")
     unlaunched = launch > np.datetime64(config.historical.start_date, "D")
     return _snapshot(
@@ -92,7 +92,7 @@ def generate_dc_inventory_snapshots(
         DIM_DC_INVENTORY_SNAPSHOTS,
         dc_ids,
         products,
-        dc_levels(velocity),
+        dc_levels(velocity, v.dc_initial_inventory_min),
         (v.dc_initial_inventory_min, v.dc_initial_inventory_max),
         empty=None,
     )

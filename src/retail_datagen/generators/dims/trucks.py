@@ -46,66 +46,60 @@ def _deal(count: int, weights: np.ndarray, held: np.ndarray) -> np.ndarray:
     return dealt
 
 
-def _round_robin(count: int, n: int) -> np.ndarray:
-    dealt: np.ndarray = np.bincount(np.arange(count) % n, minlength=n).astype(np.int64)
-    return dealt
-
-
 def _dc_fleet(
-    config: RetailConfig, dcs: pa.Table, stores: pa.Table | None
+    config: RetailConfig, dcs: pa.Table, stores: pa.Table
 ) -> tuple[np.ndarray, np.ndarray]:
-    """(refrigerated, dry) DC trucks per DC: sized from the network unless a count is given."""
+    """(DC ID, refrigerated) of every DC truck, refrigerated ones first: sized from the network
+    for a count left null, else dealt by the traffic each DC serves."""
     v = config.volume
-    n = dcs.num_rows
-    if stores is None:  # round-robin (no stores to size from: one dry truck per DC)
-        counts = [
-            v.refrigerated_trucks or 0,
-            n if v.non_refrigerated_trucks is None else v.non_refrigerated_trucks,
-        ]
-        return tuple(  # type: ignore[return-value]
-            np.bincount(np.arange(c) % n, minlength=n).astype(np.int64) for c in counts
+    dc_ids = dcs.column("ID").to_numpy()
+    n = dc_ids.size
+    region = np.searchsorted(dc_ids, stores.column("DCID").to_numpy())
+    if v.refrigerated_trucks is None or v.non_refrigerated_trucks is None:
+        travel = travel_hours(
+            stores.column("Latitude").to_numpy(), stores.column("Longitude").to_numpy(), dcs, region
         )
-    stores = stores.sort_by("ID")
-    region = np.searchsorted(dcs.column("ID").to_numpy(), stores.column("DCID").to_numpy())
-    travel = travel_hours(
-        stores.column("Latitude").to_numpy(), stores.column("Longitude").to_numpy(), dcs, region
-    )
-    sized_cold, sized_dry = fleet_size(
-        store_daily_units(v, stores), travel, region, n, v.truck_capacity
-    )
+        sized = fleet_size(store_daily_units(v, stores), travel, region, n, v.truck_capacity)
     weight = np.bincount(region, stores.column("TrafficMultiplier").to_numpy(), n) + 1e-9
     cold = (
-        sized_cold
+        sized[0]
         if v.refrigerated_trucks is None
         else _deal(v.refrigerated_trucks, weight, np.zeros(n, np.int64))
     )
     dry = (
-        sized_dry
+        sized[1]
         if v.non_refrigerated_trucks is None
         else _deal(v.non_refrigerated_trucks, weight, cold)
     )
-    return cold, dry
+    home = np.concatenate([np.repeat(dc_ids, cold), np.repeat(dc_ids, dry)])
+    return home, np.arange(home.size) < cold.sum()
 
 
 def generate_trucks(
     config: RetailConfig, distribution_centers: pa.Table, stores: pa.Table | None = None
 ) -> pa.Table:
-    """DC fleet first (IDs 1..F, TruckType DC), then the supplier fleet (TruckType SUPPLIER)."""
+    """DC fleet first (IDs 1..F, TruckType DC), then the supplier fleet (TruckType SUPPLIER).
+
+    Without ``stores`` a fleet left to be sized gets one dry truck per DC."""
     v = config.volume
     dcs = distribution_centers.sort_by("ID")
     dc_ids = dcs.column("ID").to_numpy()
-    cold, dry = _dc_fleet(config, dcs, stores)
+    if stores is None:
+        cold_n = v.refrigerated_trucks or 0
+        dry_n = dc_ids.size if v.non_refrigerated_trucks is None else v.non_refrigerated_trucks
+        home_dc = dc_ids[np.arange(cold_n + dry_n) % dc_ids.size]
+        cold_mask = np.arange(home_dc.size) < cold_n
+    else:
+        home_dc, cold_mask = _dc_fleet(config, dcs, stores)
     refrigerated = np.concatenate(
         [
-            np.ones(cold.sum(), bool),
-            np.zeros(dry.sum(), bool),
+            cold_mask,
             np.ones(v.supplier_refrigerated_trucks, bool),
             np.zeros(v.supplier_non_refrigerated_trucks, bool),
         ]
     )
-    fleet = int(cold.sum() + dry.sum())
+    fleet = home_dc.size
     n = refrigerated.size
-    home_dc = np.concatenate([np.repeat(dc_ids, cold), np.repeat(dc_ids, dry)])
     table = pa.table(
         {
             "ID": pa.array(np.arange(1, n + 1), pa.int32()),

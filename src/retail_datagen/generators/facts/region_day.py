@@ -317,9 +317,11 @@ def simulate_region_day(
 
     # ---------------------------------------------------------------- nightly replenishment
     onhand = carry.store_onhand
-    rop, up_to = store_levels(carry.store_velocity, sc.store_review[stores])
+    volume = ctx.config.volume
+    review = sc.store_review[stores]
+    rop, up_to = store_levels(carry.store_velocity, review, volume.store_initial_inventory_min)
     open_today = _receiving(ctx, stores, day)
-    ordering = open_today & delivery_day(ctx.store_id[stores], sc.store_review[stores], day)
+    ordering = open_today & delivery_day(ctx.store_id[stores], review, day)
     req_store, req_product = np.nonzero((onhand <= rop) & _stockable(ctx, day) & ordering[:, None])
     req_qty = (up_to - onhand)[req_store, req_product].astype(np.int64)
     req_onhand = onhand[req_store, req_product]
@@ -358,7 +360,7 @@ def simulate_region_day(
         n_products,
     ).astype(np.int64)
     dc_after = dc_start.astype(np.int64) - outbound_units
-    dc_rop, dc_up_to = dc_levels(carry.dc_velocity)
+    dc_rop, dc_up_to = dc_levels(carry.dc_velocity, volume.dc_initial_inventory_min)
     sup_product = np.flatnonzero((dc_after <= dc_rop) & _stockable(ctx, day))
     sup_qty = (dc_up_to[sup_product] - dc_after[sup_product]).astype(np.int64)
     sup_priority = np.where((dc_after[sup_product] == 0) & launched[sup_product], 0, 2)

@@ -43,8 +43,10 @@ __all__ = [
 
 VELOCITY_WEIGHT = 0.2  # weight of today's sales in the velocity
 STORE_ROP_DAYS = 1.0  # a store reorders at this many days of sales (+ days between deliveries)
-STORE_UP_TO_DAYS = 4.0  # … and orders up to this many
-STORE_MIN_ROP = 2  # units: the least a shelf shows before it is reordered
+STORE_UP_TO_DAYS = 6.0  # … and orders up to this many
+# a slow seller's shelf is reordered when this share of its presentation stock is left (the
+# presentation stock: volume.store_initial_inventory_min, the DC's: dc_initial_inventory_min)
+SHELF_ROP_SHARE = 0.5
 DC_ROP_DAYS = 4.0  # the DC covers its suppliers' lead time and the stores' weekly swings
 DC_UP_TO_DAYS = 10.0
 STORE_CASE_PACK = 12  # a store orders at least a case above its reorder point
@@ -89,22 +91,26 @@ def delivery_day(store_id: np.ndarray, review: np.ndarray, day: date) -> np.ndar
     return due
 
 
-def store_levels(velocity: np.ndarray, review: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(reorder point, order-up-to) of store-products (stores × products); ``review`` per store.
+def store_levels(
+    velocity: np.ndarray, review: np.ndarray, shelf: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """(reorder point, order-up-to) of store-products (stores × products); ``review`` per store,
+    ``shelf`` the presentation stock.
 
     A store orders only on its delivery days, so both levels also cover the days until the next
-    delivery; levels follow the velocity (no floor from the snapshot: demand moves with the
-    seasons, and a floor would keep stock the shoppers no longer buy).
+    delivery. Fast sellers follow their velocity (and sometimes run empty before the truck
+    comes, as in real stores); slow ones keep half a shelf.
     """
     extra = (review - 1)[:, None]
-    rop = np.maximum(np.ceil((STORE_ROP_DAYS + extra) * velocity), STORE_MIN_ROP)
+    rop = np.maximum(np.ceil((STORE_ROP_DAYS + extra) * velocity), SHELF_ROP_SHARE * shelf)
     up_to = np.maximum(np.ceil((STORE_UP_TO_DAYS + extra) * velocity), rop + STORE_CASE_PACK)
     return rop, up_to
 
 
-def dc_levels(velocity: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(reorder point, order-up-to) of a DC's products from its velocity (all its stores)."""
-    rop = np.ceil(DC_ROP_DAYS * velocity)
+def dc_levels(velocity: np.ndarray, shelf: int) -> tuple[np.ndarray, np.ndarray]:
+    """(reorder point, order-up-to) of a DC's products from its velocity (all its stores);
+    ``shelf`` is the least stock of a product it keeps in its racks."""
+    rop = np.maximum(np.ceil(DC_ROP_DAYS * velocity), SHELF_ROP_SHARE * shelf)
     up_to = np.maximum(np.ceil(DC_UP_TO_DAYS * velocity), rop + DC_CASE_PACK)
     return rop, up_to
 
