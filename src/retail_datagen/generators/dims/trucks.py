@@ -17,7 +17,7 @@ import pyarrow.compute as pc
 
 from retail_datagen import schema
 from retail_datagen.config.models import RetailConfig
-from retail_datagen.generators.dims.allocation import largest_remainder
+from retail_datagen.generators.dims.allocation import deal
 from retail_datagen.generators.dims.identifiers import keyed_permutation, letters_and_digits
 from retail_datagen.generators.facts.stock_policy import fleet_size, store_daily_units
 from retail_datagen.generators.facts.supply import travel_hours
@@ -32,18 +32,6 @@ PLATE_STYLES: tuple[tuple[str, int], ...] = (
 )
 _PLATE_RADICES = (26**3, 19_000)  # a x b = the size of both styles together
 assert _PLATE_RADICES[0] * _PLATE_RADICES[1] == sum(size for _, size in PLATE_STYLES)
-
-
-def _deal(count: int, weights: np.ndarray, held: np.ndarray) -> np.ndarray:
-    """Truck counts per DC: one each while they last (DCs holding no truck yet first, then the
-    busiest), the rest in proportion to the weights."""
-    n = weights.size
-    if count < n:
-        out = np.zeros(n, np.int64)
-        out[np.lexsort((-weights, held > 0))[:count]] = 1
-        return out
-    dealt: np.ndarray = np.ones(n, np.int64) + largest_remainder(weights, count - n)
-    return dealt
 
 
 def _dc_fleet(
@@ -64,12 +52,12 @@ def _dc_fleet(
     cold = (
         sized[0]
         if v.refrigerated_trucks is None
-        else _deal(v.refrigerated_trucks, weight, np.zeros(n, np.int64))
+        else deal(v.refrigerated_trucks, weight, np.zeros(n, np.int64))
     )
     dry = (
         sized[1]
         if v.non_refrigerated_trucks is None
-        else _deal(v.non_refrigerated_trucks, weight, cold)
+        else deal(v.non_refrigerated_trucks, weight, cold)
     )
     home = np.concatenate([np.repeat(dc_ids, cold), np.repeat(dc_ids, dry)])
     return home, np.arange(home.size) < cold.sum()

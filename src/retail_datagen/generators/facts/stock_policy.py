@@ -16,6 +16,7 @@ import numpy as np
 import pyarrow as pa
 
 from retail_datagen.config.models import VolumeConfig
+from retail_datagen.generators.dims.allocation import deal
 from retail_datagen.generators.facts import behaviour as B
 from retail_datagen.generators.facts.logistics import (
     LATEST_COMPLETION_S,
@@ -38,12 +39,13 @@ __all__ = [
     "starting_stock",
     "store_daily_units",
     "store_levels",
+    "supplier_split",
     "updated_velocity",
 ]
 
 VELOCITY_WEIGHT = 0.2  # weight of today's sales in the velocity
-STORE_ROP_DAYS = 1.0  # a store reorders at this many days of sales (+ days between deliveries)
-STORE_UP_TO_DAYS = 6.0  # … and orders up to this many
+STORE_ROP_DAYS = 0.75  # a store reorders at this many days of sales (+ days between deliveries)
+STORE_UP_TO_DAYS = 4.0  # … and orders up to this many
 # a slow seller's shelf is reordered when this share of its presentation stock is left (the
 # presentation stock: volume.store_initial_inventory_min, the DC's: dc_initial_inventory_min)
 SHELF_ROP_SHARE = 0.5
@@ -146,3 +148,18 @@ def fleet_size(
     cold, dry = need
     has_stores = np.bincount(region, minlength=n_regions) > 0
     return np.maximum(cold, has_stores), np.maximum(dry, 1)
+
+
+def supplier_split(
+    refrigerated: np.ndarray, dc_units: np.ndarray, travel_h: np.ndarray
+) -> np.ndarray:
+    """The DC (index) each supplier truck serves: the shared pool split per kind in proportion
+    to the truck-hours each DC's inbound needs (its stores' sales × the round trip), one each
+    while they last, so the biggest and farthest DCs are not starved of stock."""
+    need = dc_units * (HANDLING_H + 2 * travel_h) + 1e-9
+    owner = np.zeros(refrigerated.size, np.int64)
+    for kind in (True, False):
+        trucks = np.flatnonzero(refrigerated == kind)
+        counts = deal(trucks.size, need, np.zeros(need.size, np.int64))
+        owner[trucks] = np.repeat(np.arange(need.size), counts)
+    return owner

@@ -14,7 +14,11 @@ import pyarrow as pa
 
 from retail_datagen.config.models import RetailConfig
 from retail_datagen.generators.dims.geo import haversine_miles
-from retail_datagen.generators.facts.stock_policy import review_days, store_daily_units
+from retail_datagen.generators.facts.stock_policy import (
+    review_days,
+    store_daily_units,
+    supplier_split,
+)
 from retail_datagen.rng import substream_seeds, uniform_from_seeds
 
 __all__ = ["SupplyChain", "build_supply_chain", "travel_hours"]
@@ -82,13 +86,17 @@ def travel_hours(
     return hours
 
 
-def _fleets(trucks: pa.Table, dc_ids: np.ndarray, supplier: bool) -> tuple[Fleet, ...]:
+def _fleets(
+    trucks: pa.Table, dc_ids: np.ndarray, supplier_need: tuple[np.ndarray, np.ndarray] | None
+) -> tuple[Fleet, ...]:
+    """DC trucks by their DC; with ``supplier_need`` (units, travel hours per DC) the supplier
+    pool, split by what each DC's inbound needs."""
     kind = np.array(trucks.column("TruckType").to_pylist())
     ids = trucks.column("ID").to_numpy()
     refrigerated = trucks.column("Refrigeration").to_numpy(zero_copy_only=False).astype(bool)
-    if supplier:
+    if supplier_need is not None:
         sel = np.flatnonzero(kind == "SUPPLIER")
-        owner = np.arange(sel.size) % dc_ids.size  # the shared supplier pool, split by DC
+        owner = supplier_split(refrigerated[sel], *supplier_need)
     else:
         sel = np.flatnonzero(kind == "DC")
         home = trucks.column("DCID").to_numpy(zero_copy_only=False)[sel]
@@ -128,6 +136,7 @@ def build_supply_chain(
     )
     trucks = dims["dim_trucks"].sort_by("ID")
     v = config.volume
+    units = store_daily_units(v, stores)
     order = np.argsort(product_category, kind="stable")
     bounds = np.searchsorted(product_category[order], np.arange(n_categories + 1))
     return SupplyChain(
@@ -145,8 +154,10 @@ def build_supply_chain(
         dc_rop=dc_rop,
         store_typical=(v.store_initial_inventory_min + v.store_initial_inventory_max) // 2,
         dc_typical=(v.dc_initial_inventory_min + v.dc_initial_inventory_max) // 2,
-        dc_fleet=_fleets(trucks, dc_ids, supplier=False),
-        supplier_fleet=_fleets(trucks, dc_ids, supplier=True),
+        dc_fleet=_fleets(trucks, dc_ids, None),
+        supplier_fleet=_fleets(
+            trucks, dc_ids, (np.bincount(region, units, dc_ids.size), supplier_travel)
+        ),
         capacity=v.truck_capacity,
         category_products=tuple(order[bounds[c] : bounds[c + 1]] for c in range(n_categories)),
     )
