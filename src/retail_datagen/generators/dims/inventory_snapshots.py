@@ -3,10 +3,10 @@
 One row per node x product, at ``historical.start_date`` 00:00; the simulation starts from it.
 The snapshot holds what the replenishment policy holds in its steady state (stock_policy): each
 node-product lies between its reorder point and its order-up-to level at the expected sales of
-the start date, so stock neither drains nor piles up once the simulation runs (a store carries
-about three weeks of its sales, a DC about a week of its stores' plus a pallet layer of every
-product). CurrentQuantity stays inside the configured [min, max] range; ReorderPoint is the
-policy's reorder point on the start date.
+the start date, so stock neither drains nor piles up once the simulation runs. At the defaults
+the median store carries about two and a half weeks of its sales (fast sellers a few days, slow
+ones their presentation stock), a DC several weeks of its stores'. CurrentQuantity stays inside
+the configured [min, max] range; ReorderPoint is the policy's reorder point on the start date.
 
 Products launched after the start date: stores hold 0 of them (they reach the shelves through
 replenishment shortly before launch), while DCs already hold their starting stock (staged by

@@ -46,9 +46,9 @@ __all__ = [
 VELOCITY_WEIGHT = 0.2  # weight of today's sales in the velocity
 STORE_ROP_DAYS = 0.75  # a store reorders at this many days of sales (+ days between deliveries)
 STORE_UP_TO_DAYS = 4.0  # … and orders up to this many
-# a slow seller's shelf is reordered when this share of its presentation stock is left (the
-# presentation stock: volume.store_initial_inventory_min, the DC's: dc_initial_inventory_min)
-SHELF_ROP_SHARE = 0.5
+# a shelf is filled to at least its presentation stock (volume.store_initial_inventory_min; a
+# DC's racks: dc_initial_inventory_min) and reordered when this share of it is left
+SHELF_ROP_SHARE = 0.1
 DC_ROP_DAYS = 4.0  # the DC covers its suppliers' lead time and the stores' weekly swings
 DC_UP_TO_DAYS = 10.0
 STORE_CASE_PACK = 12  # a store orders at least a case above its reorder point
@@ -101,11 +101,12 @@ def store_levels(
 
     A store orders only on its delivery days, so both levels also cover the days until the next
     delivery. Fast sellers follow their velocity (and sometimes run empty before the truck
-    comes, as in real stores); slow ones keep half a shelf.
+    comes, as in real stores); slow ones are filled to the presentation stock.
     """
     extra = (review - 1)[:, None]
     rop = np.maximum(np.ceil((STORE_ROP_DAYS + extra) * velocity), SHELF_ROP_SHARE * shelf)
     up_to = np.maximum(np.ceil((STORE_UP_TO_DAYS + extra) * velocity), rop + STORE_CASE_PACK)
+    up_to = np.maximum(up_to, shelf)
     return rop, up_to
 
 
@@ -113,7 +114,7 @@ def dc_levels(velocity: np.ndarray, shelf: int) -> tuple[np.ndarray, np.ndarray]
     """(reorder point, order-up-to) of a DC's products from its velocity (all its stores);
     ``shelf`` is the least stock of a product it keeps in its racks."""
     rop = np.maximum(np.ceil(DC_ROP_DAYS * velocity), SHELF_ROP_SHARE * shelf)
-    up_to = np.maximum(np.ceil(DC_UP_TO_DAYS * velocity), rop + DC_CASE_PACK)
+    up_to = np.maximum(np.ceil(DC_UP_TO_DAYS * velocity), np.maximum(rop + DC_CASE_PACK, shelf))
     return rop, up_to
 
 
@@ -154,9 +155,12 @@ def supplier_split(
     refrigerated: np.ndarray, dc_units: np.ndarray, travel_h: np.ndarray
 ) -> np.ndarray:
     """The DC (index) each supplier truck serves: the shared pool split per kind in proportion
-    to the truck-hours each DC's inbound needs (its stores' sales × the round trip), one each
-    while they last, so the biggest and farthest DCs are not starved of stock."""
-    need = dc_units * (HANDLING_H + 2 * travel_h) + 1e-9
+    to the trucks each DC's inbound needs (its stores' sales over what one truck brings in a
+    day: whole legs that fit the working day), one each while they last, so the biggest and
+    farthest DCs are not starved of stock."""
+    first_leg = HANDLING_H + travel_h
+    legs_a_day = 1 + np.floor(np.maximum(WORK_DAY_H - first_leg, 0) / (first_leg + travel_h))
+    need = dc_units / legs_a_day + 1e-9
     owner = np.zeros(refrigerated.size, np.int64)
     for kind in (True, False):
         trucks = np.flatnonzero(refrigerated == kind)
