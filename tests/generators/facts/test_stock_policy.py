@@ -34,7 +34,7 @@ def test_levels_cover_the_days_until_the_next_delivery() -> None:
     rop, up_to = P.store_levels(velocity, np.array([1, 3]), shelf=20)
     assert rop[0, 0] == np.ceil(P.STORE_ROP_DAYS * 40)
     assert rop[1, 0] - rop[0, 0] == up_to[1, 0] - up_to[0, 0] == 80  # two more days to cover
-    assert rop[0, 1] == 10  # a slow seller keeps half its shelf
+    assert rop[0, 1] == 2 and up_to[0, 1] == 20  # a slow seller: its presentation stock
     assert (up_to >= rop + P.STORE_CASE_PACK).all()
 
 
