@@ -95,3 +95,9 @@ def test_store_reorders_ship_the_same_day(busy_month: Path) -> None:
                FROM fact_reorders WHERE "StoreID" IS NOT NULL"""
         ).fetchone()
     assert row is not None and row[0] >= 0.9
+
+
+def test_stores_stock_up_ahead_of_known_peaks_only() -> None:
+    assert P.peak_lift(date(2024, 11, 26)) > 1.8  # the week of Black Friday
+    assert P.peak_lift(date(2024, 12, 12)) > 1.2  # the Christmas run-up
+    assert P.peak_lift(date(2024, 3, 6)) == 1.0  # an ordinary week: the weekday cycle cancels

@@ -54,6 +54,7 @@ from retail_datagen.generators.facts.stock_policy import (
     PRIORITIES,
     dc_levels,
     delivery_day,
+    peak_lift,
     store_levels,
     updated_velocity,
 )
@@ -319,7 +320,10 @@ def simulate_region_day(
     onhand = carry.store_onhand
     volume = ctx.config.volume
     review = sc.store_review[stores]
-    rop, up_to = store_levels(carry.store_velocity, review, volume.store_initial_inventory_min)
+    lift = peak_lift(day)
+    rop, up_to = store_levels(
+        carry.store_velocity * lift, review, volume.store_initial_inventory_min
+    )
     open_today = _receiving(ctx, stores, day)
     ordering = open_today & delivery_day(ctx.store_id[stores], review, day)
     req_store, req_product = np.nonzero((onhand <= rop) & _stockable(ctx, day) & ordering[:, None])
@@ -360,7 +364,7 @@ def simulate_region_day(
         n_products,
     ).astype(np.int64)
     dc_after = dc_start.astype(np.int64) - outbound_units
-    dc_rop, dc_up_to = dc_levels(carry.dc_velocity, volume.dc_initial_inventory_min)
+    dc_rop, dc_up_to = dc_levels(carry.dc_velocity * lift, volume.dc_initial_inventory_min)
     sup_product = np.flatnonzero((dc_after <= dc_rop) & _stockable(ctx, day))
     sup_qty = (dc_up_to[sup_product] - dc_after[sup_product]).astype(np.int64)
     sup_priority = np.where((dc_after[sup_product] == 0) & launched[sup_product], 0, 2)

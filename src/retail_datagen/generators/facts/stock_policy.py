@@ -10,11 +10,12 @@ the days between deliveries; the fleet is sized for the legs this produces.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import numpy as np
 import pyarrow as pa
 
+from retail_datagen import calendar
 from retail_datagen.config.models import VolumeConfig
 from retail_datagen.generators.dims.allocation import deal
 from retail_datagen.generators.facts import behaviour as B
@@ -35,6 +36,7 @@ __all__ = [
     "dc_levels",
     "delivery_day",
     "fleet_size",
+    "peak_lift",
     "review_days",
     "starting_stock",
     "store_daily_units",
@@ -54,6 +56,10 @@ DC_UP_TO_DAYS = 10.0
 STORE_CASE_PACK = 12  # a store orders at least a case above its reorder point
 DC_CASE_PACK = 240  # a DC orders at least a pallet layer above its reorder point
 PRIORITIES = ("URGENT", "HIGH", "NORMAL")
+
+# known peaks (Black Friday, the Christmas run-up): levels rise by the coming week's expected
+# traffic over the past week's (whole weeks, so the weekday cycle cancels), at most MAX_PEAK_LIFT
+MAX_PEAK_LIFT = 4.0
 
 # deliveries: a store gets a truck every day when a day's order fills at least this share of a
 # truck, otherwise every few days (at most a week) so its legs are fuller
@@ -91,6 +97,15 @@ def delivery_day(store_id: np.ndarray, review: np.ndarray, day: date) -> np.ndar
     """Whether today is each store's delivery day (stores stagger their days by their ID)."""
     due: np.ndarray = (day.toordinal() + store_id.astype(np.int64)) % review == 0
     return due
+
+
+def peak_lift(day: date) -> float:
+    """How much more the coming week sells than the past one (≥ 1): velocity follows past
+    sales, so without this a store meets Black Friday with an ordinary day's stock."""
+    week = np.arange(7)
+    ahead = calendar.day_multipliers([day + timedelta(days=int(d)) for d in week]).mean()
+    past = calendar.day_multipliers([day - timedelta(days=int(d) + 1) for d in week]).mean()
+    return float(np.clip(ahead / max(past, 1e-9), 1.0, MAX_PEAK_LIFT))
 
 
 def store_levels(
