@@ -6,7 +6,8 @@ node-product lies between its reorder point and its order-up-to level at the exp
 the start date, so stock neither drains nor piles up once the simulation runs. At the defaults
 the median store carries about two and a half weeks of its sales (fast sellers a few days, slow
 ones their presentation stock), a DC several weeks of its stores'. CurrentQuantity stays inside
-the configured [min, max] range; ReorderPoint is the policy's reorder point on the start date.
+the configured [min, max] range, except a DC's fast sellers, which start at their policy level
+so the DC serves its stores from the first day; ReorderPoint is the policy's reorder point.
 
 Products launched after the start date: stores hold 0 of them (they reach the shelves through
 replenishment shortly before launch), while DCs already hold their starting stock (staged by
@@ -95,6 +96,7 @@ def generate_dc_inventory_snapshots(
         dc_levels(velocity, v.dc_initial_inventory_min),
         (v.dc_initial_inventory_min, v.dc_initial_inventory_max),
         empty=None,
+        cap_fast_sellers=False,  # a DC serving many stores needs more than the maximum of them
     )
 
 
@@ -107,6 +109,7 @@ def _snapshot(
     quantity_range: tuple[int, int],
     *,
     empty: np.ndarray | None,
+    cap_fast_sellers: bool = True,
 ) -> pa.Table:
     start = config.historical.start_date
     product_ids = products.sort_by("ID").column("ID").to_numpy()
@@ -114,7 +117,10 @@ def _snapshot(
     draws = rng.stream(config.seed, f"{table.name}.stock")
     rop, up_to = levels
     held = starting_stock(rop, up_to, draws.random(rop.shape))
-    quantity = np.clip(held, *quantity_range).astype(np.int32)
+    low, high = quantity_range
+    if not cap_fast_sellers:  # a DC's fast sellers hold their policy level, above the maximum
+        high = np.maximum(high, held)
+    quantity = np.clip(held, low, high).astype(np.int32)
     if empty is not None:
         quantity[:, empty] = 0
     midnight = np.datetime64(datetime.combine(start, time()), "us")
