@@ -180,9 +180,13 @@ def test_config_shows_inline_errors_from_the_api(
     assert '"stores": 4' in server.config_file.read_text(encoding="utf-8")
     stores.fill("5")
     expect(error).to_have_text("")
+    trucks = page.locator('[data-key="volume.refrigerated_trucks"]')  # null: sized by the network
+    expect(trucks).to_have_value("")
+    expect(trucks).to_have_attribute("placeholder", "sized from the network")
     page.get_by_role("button", name="Save").click()
     expect(page.locator("#toast")).to_contain_text("configuration saved")
-    assert '"stores": 5' in server.config_file.read_text(encoding="utf-8")
+    saved = server.config_file.read_text(encoding="utf-8")
+    assert '"stores": 5' in saved and '"refrigerated_trucks": null' in saved
     page.get_by_label("Connection string", exact=True).fill(
         "Endpoint=sb://demo-ns.servicebus.windows.net/;SharedAccessKeyName=send;"
         "SharedAccessKey=ZGVtby1rZXk=;EntityPath=retail"

@@ -68,8 +68,12 @@ class VolumeConfig(_Strict):
     marketing_impressions_per_day: int = Field(
         10_000, ge=0, le=100_000_000, description="network-wide"
     )
-    refrigerated_trucks: int = Field(8, ge=0, le=100_000)
-    non_refrigerated_trucks: int = Field(12, ge=0, le=100_000)
+    refrigerated_trucks: int | None = Field(
+        None, ge=0, le=100_000, description="DC reefers; null: sized from the network"
+    )
+    non_refrigerated_trucks: int | None = Field(
+        None, ge=0, le=100_000, description="DC dry trucks; null: sized from the network"
+    )
     supplier_refrigerated_trucks: int = Field(12, ge=0, le=100_000)
     supplier_non_refrigerated_trucks: int = Field(18, ge=0, le=100_000)
     truck_capacity: int = Field(15_000, ge=1, le=10_000_000, description="units per truck")
@@ -90,7 +94,7 @@ class VolumeConfig(_Strict):
                     f"volume.{low} = {lo} is greater than volume.{high} = {hi}; "
                     f"the minimum must not exceed the maximum"
                 )
-        if self.refrigerated_trucks + self.non_refrigerated_trucks < 1:
+        if self.refrigerated_trucks == 0 and self.non_refrigerated_trucks == 0:
             raise ValueError(
                 "volume.refrigerated_trucks + volume.non_refrigerated_trucks = 0; "
                 "the DC fleet needs at least one truck"

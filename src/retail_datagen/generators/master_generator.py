@@ -26,6 +26,7 @@ from retail_datagen.generators.dims.geographies import (
     geography_populations,
 )
 from retail_datagen.generators.dims.inventory_snapshots import (
+    expected_store_velocity,
     generate_dc_inventory_snapshots,
     generate_store_inventory_snapshots,
 )
@@ -83,6 +84,14 @@ def build_dimensions(
     def populations(t: dict[str, pa.Table]) -> np.ndarray:
         return geography_populations(t["dim_geographies"], d.geographies())
 
+    expected: list[np.ndarray] = []
+
+    def velocity(t: dict[str, pa.Table]) -> np.ndarray:
+        """Expected store sales on the start date, which size both snapshots (computed once)."""
+        if not expected:
+            expected.append(expected_store_velocity(config, t))
+        return expected[0]
+
     recipe: dict[str, Step] = {
         "dim_geographies": lambda t: generate_geographies(config, d.geographies()),
         "dim_distribution_centers": lambda t: generate_distribution_centers(
@@ -105,10 +114,10 @@ def build_dimensions(
         "dim_product_prices": lambda t: generate_product_prices(config, t["dim_products"]),
         "dim_date": lambda t: generate_dates(config),
         "dim_store_inventory_snapshots": lambda t: generate_store_inventory_snapshots(
-            config, t["dim_stores"], t["dim_products"]
+            config, t["dim_stores"], t["dim_products"], velocity(t)
         ),
         "dim_dc_inventory_snapshots": lambda t: generate_dc_inventory_snapshots(
-            config, t["dim_distribution_centers"], t["dim_products"]
+            config, t["dim_distribution_centers"], t["dim_products"], t["dim_stores"], velocity(t)
         ),
     }
     if list(recipe) != [table.name for table in schema.DIMENSIONS]:

@@ -53,6 +53,7 @@ CHECK_MODULES = (
     "retail_datagen.validation.price_checks",
     "retail_datagen.validation.stock_calendar_checks",
     "retail_datagen.validation.horizon_checks",
+    "retail_datagen.validation.steady_state_checks",
 )
 
 

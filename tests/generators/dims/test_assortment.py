@@ -202,9 +202,9 @@ def test_inventory_snapshots_cover_every_node_and_product() -> None:
             assert row["CurrentQuantity"] == 0
         else:
             assert 20 <= row["CurrentQuantity"] <= 200
-        assert 0.2 * 110 - 1 <= row["ReorderPoint"] <= 0.35 * 110 + 1
+        assert row["ReorderPoint"] >= 2  # a tenth of the presentation stock (20) at least
     dc_quantity = dcs["CurrentQuantity"].to_numpy()
-    assert dc_quantity.min() >= 500 and dc_quantity.max() <= 5000
+    assert dc_quantity.min() >= 500  # fast sellers may start above the maximum (policy level)
     stamps = {
         r.isoformat() for r in (*stores["LastUpdated"].to_pylist(), *dcs["LastUpdated"].to_pylist())
     }

@@ -164,6 +164,30 @@ def test_dc_fleet_follows_the_traffic_each_dc_serves() -> None:
         assert kinds == {True, False}
 
 
+def test_dc_fleet_is_sized_from_the_network_by_default() -> None:
+    """20 trucks starved 42 stores; now each DC gets what its stores' deliveries need."""
+    built = dims()
+    stores, trucks = built["dim_stores"], built["dim_trucks"].to_pylist()
+    fleet = Counter(t["DCID"] for t in trucks if t["TruckType"] == "DC")
+    served = Counter(stores.column("DCID").to_pylist())
+    assert sum(fleet.values()) > 40
+    assert set(fleet) == set(served)
+    busiest = max(served, key=lambda dc: served[dc])
+    assert fleet[busiest] == max(fleet.values())
+    for dc in served:
+        kinds = {t["Refrigeration"] for t in trucks if t["DCID"] == dc}
+        assert kinds == {True, False}
+    explicit = RetailConfig.from_mapping(
+        {"seed": 11, "volume": {"total_products": 50, "refrigerated_trucks": 3}}
+    )
+    dcs = built["dim_distribution_centers"]
+    mixed = generate_trucks(explicit, dcs, stores).to_pylist()
+    assert sum(t["Refrigeration"] for t in mixed if t["TruckType"] == "DC") == 3  # a count wins
+    assert sum(not t["Refrigeration"] for t in mixed if t["TruckType"] == "DC") == sum(
+        not t["Refrigeration"] for t in trucks if t["TruckType"] == "DC"
+    )
+
+
 def test_plates_are_unique_and_realistic() -> None:
     config = RetailConfig.from_mapping(
         {"volume": {"refrigerated_trucks": 20_000, "supplier_non_refrigerated_trucks": 20_000}}

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-__all__ = ["capped_allocation", "largest_remainder"]
+__all__ = ["capped_allocation", "deal", "largest_remainder"]
 
 
 def largest_remainder(weights: Sequence[float] | np.ndarray, total: int) -> np.ndarray:
@@ -56,3 +56,15 @@ def capped_allocation(
         full |= over
         remaining -= int(cap[over].sum())
     return counts
+
+
+def deal(count: int, weights: np.ndarray, held: np.ndarray) -> np.ndarray:
+    """Counts per bucket (trucks per DC): one each while they last (buckets holding none yet
+    first, then the heaviest), the rest in proportion to the weights."""
+    n = weights.size
+    if count < n:
+        out = np.zeros(n, np.int64)
+        out[np.lexsort((-weights, held > 0))[:count]] = 1
+        return out
+    dealt: np.ndarray = np.ones(n, np.int64) + largest_remainder(weights, count - n)
+    return dealt

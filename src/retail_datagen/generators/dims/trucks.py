@@ -1,10 +1,12 @@
 """dim_trucks: the DC fleet (assigned to DCs) and the supplier fleet (no DC, DCID NULL).
 
-DC trucks go where the work is: each DC gets one truck of a kind (refrigerated, dry) when the
-counts allow, and the rest in proportion to the traffic of the stores it serves (largest
-remainder), so a DC serving many busy stores is not starved of trucks. Without stores the
-fleet is dealt round-robin. Plates are unique by construction: each truck takes a
-distinct code from a keyed permutation of the plate space of two common US styles.
+DC trucks go where the work is. By default (a count left null) each DC gets the trucks its
+stores' deliveries need (``stock_policy.fleet_size``: the legs a day brings, their handling and
+drive there and back). An explicit count wins: each DC gets one truck of a kind (refrigerated,
+dry) when the counts allow, and the rest in proportion to the traffic of the stores it serves
+(largest remainder). Without stores the fleet is dealt round-robin. Plates are unique by
+construction: each truck takes a distinct code from a keyed permutation of the plate space of
+two common US styles.
 """
 
 from __future__ import annotations
@@ -15,8 +17,10 @@ import pyarrow.compute as pc
 
 from retail_datagen import schema
 from retail_datagen.config.models import RetailConfig
-from retail_datagen.generators.dims.allocation import largest_remainder
+from retail_datagen.generators.dims.allocation import deal
 from retail_datagen.generators.dims.identifiers import keyed_permutation, letters_and_digits
+from retail_datagen.generators.facts.stock_policy import fleet_size, store_daily_units
+from retail_datagen.generators.facts.supply import travel_hours
 from retail_datagen.schema.tables import DIM_TRUCKS
 
 __all__ = ["PLATE_STYLES", "generate_trucks"]
@@ -30,44 +34,60 @@ _PLATE_RADICES = (26**3, 19_000)  # a x b = the size of both styles together
 assert _PLATE_RADICES[0] * _PLATE_RADICES[1] == sum(size for _, size in PLATE_STYLES)
 
 
-def _deal(count: int, weights: np.ndarray, held: np.ndarray) -> np.ndarray:
-    """Truck counts per DC: one each while they last (DCs holding no truck yet first, then the
-    busiest), the rest in proportion to the weights."""
-    n = weights.size
-    if count < n:
-        out = np.zeros(n, np.int64)
-        out[np.lexsort((-weights, held > 0))[:count]] = 1
-        return out
-    dealt: np.ndarray = np.ones(n, np.int64) + largest_remainder(weights, count - n)
-    return dealt
+def _dc_fleet(
+    config: RetailConfig, dcs: pa.Table, stores: pa.Table
+) -> tuple[np.ndarray, np.ndarray]:
+    """(DC ID, refrigerated) of every DC truck, refrigerated ones first: sized from the network
+    for a count left null, else dealt by the traffic each DC serves."""
+    v = config.volume
+    dc_ids = dcs.column("ID").to_numpy()
+    n = dc_ids.size
+    region = np.searchsorted(dc_ids, stores.column("DCID").to_numpy())
+    if v.refrigerated_trucks is None or v.non_refrigerated_trucks is None:
+        travel = travel_hours(
+            stores.column("Latitude").to_numpy(), stores.column("Longitude").to_numpy(), dcs, region
+        )
+        sized = fleet_size(store_daily_units(v, stores), travel, region, n, v.truck_capacity)
+    weight = np.bincount(region, stores.column("TrafficMultiplier").to_numpy(), n) + 1e-9
+    cold = (
+        sized[0]
+        if v.refrigerated_trucks is None
+        else deal(v.refrigerated_trucks, weight, np.zeros(n, np.int64))
+    )
+    dry = (
+        sized[1]
+        if v.non_refrigerated_trucks is None
+        else deal(v.non_refrigerated_trucks, weight, cold)
+    )
+    home = np.concatenate([np.repeat(dc_ids, cold), np.repeat(dc_ids, dry)])
+    return home, np.arange(home.size) < cold.sum()
 
 
 def generate_trucks(
     config: RetailConfig, distribution_centers: pa.Table, stores: pa.Table | None = None
 ) -> pa.Table:
-    """DC fleet first (IDs 1..F, TruckType DC), then the supplier fleet (TruckType SUPPLIER)."""
+    """DC fleet first (IDs 1..F, TruckType DC), then the supplier fleet (TruckType SUPPLIER).
+
+    Without ``stores`` a fleet left to be sized gets one dry truck per DC."""
     v = config.volume
-    dc_ids = distribution_centers.column("ID").to_numpy()
+    dcs = distribution_centers.sort_by("ID")
+    dc_ids = dcs.column("ID").to_numpy()
+    if stores is None:
+        cold_n = v.refrigerated_trucks or 0
+        dry_n = dc_ids.size if v.non_refrigerated_trucks is None else v.non_refrigerated_trucks
+        home_dc = dc_ids[np.arange(cold_n + dry_n) % dc_ids.size]
+        cold_mask = np.arange(home_dc.size) < cold_n
+    else:
+        home_dc, cold_mask = _dc_fleet(config, dcs, stores)
     refrigerated = np.concatenate(
         [
-            np.ones(v.refrigerated_trucks, bool),
-            np.zeros(v.non_refrigerated_trucks, bool),
+            cold_mask,
             np.ones(v.supplier_refrigerated_trucks, bool),
             np.zeros(v.supplier_non_refrigerated_trucks, bool),
         ]
     )
-    fleet = v.refrigerated_trucks + v.non_refrigerated_trucks
+    fleet = home_dc.size
     n = refrigerated.size
-    if stores is None:
-        home_dc = dc_ids[np.arange(fleet) % dc_ids.size]
-    else:
-        served = np.searchsorted(dc_ids, stores.column("DCID").to_numpy())
-        weight = (
-            np.bincount(served, stores.column("TrafficMultiplier").to_numpy(), dc_ids.size) + 1e-9
-        )
-        cold = _deal(v.refrigerated_trucks, weight, np.zeros(dc_ids.size, np.int64))
-        dry = _deal(v.non_refrigerated_trucks, weight, cold)
-        home_dc = np.concatenate([np.repeat(dc_ids, cold), np.repeat(dc_ids, dry)])
     table = pa.table(
         {
             "ID": pa.array(np.arange(1, n + 1), pa.int32()),

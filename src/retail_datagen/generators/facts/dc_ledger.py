@@ -29,9 +29,9 @@ from retail_datagen.generators.facts.inventory import (
     stockouts_table,
 )
 from retail_datagen.generators.facts.online_orders import online_orders_tables, plan_online_orders
-from retail_datagen.generators.facts.replenishment import velocity
 from retail_datagen.generators.facts.shipping import Run
 from retail_datagen.generators.facts.stock_counts import counts, end_balance
+from retail_datagen.generators.facts.stock_policy import updated_velocity
 from retail_datagen.rng import stream
 from retail_datagen.schema.tables import FACT_DC_INVENTORY_TXN
 
@@ -109,4 +109,6 @@ def dc_day(
         last_known=np.concatenate([ledger.zero_last, np.zeros(unmet.size, np.int64)]),
         product_id=ctx.product_id,
     )
-    return tables, DCCarry(ledger.end_onhand, velocity(carry.velocity, outbound + online_units))
+    return tables, DCCarry(
+        ledger.end_onhand, updated_velocity(carry.velocity, outbound + online_units)
+    )

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pyarrow as pa
@@ -21,10 +22,12 @@ from retail_datagen.generators.facts.columns import (
     trace_ids,
     yyyymmdd,
 )
-from retail_datagen.generators.facts.supply import Fleet
 from retail_datagen.ids import compose
 from retail_datagen.schema import normalise
 from retail_datagen.schema.tables import FACT_TRUCK_MOVES
+
+if TYPE_CHECKING:  # supply imports the policy, which reads this module's timings
+    from retail_datagen.generators.facts.supply import Fleet
 
 __all__ = ["Legs", "ScheduledLegs", "pack_legs", "schedule_legs", "shipment_ids", "truck_moves"]
 

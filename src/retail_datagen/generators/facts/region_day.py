@@ -26,17 +26,7 @@ from retail_datagen.generators.facts.context import FactContext
 from retail_datagen.generators.facts.dc_ledger import DCCarry, dc_day
 from retail_datagen.generators.facts.disruption_impact import impact
 from retail_datagen.generators.facts.inventory import allocate
-from retail_datagen.generators.facts.replenishment import (  # noqa: F401  (policy, re-exported)
-    DC_CASE_PACK,
-    DC_ROP_DAYS,
-    DC_UP_TO_DAYS,
-    NIGHT_RUN_S,
-    PRELAUNCH_DAYS,
-    PRIORITIES,
-    STORE_CASE_PACK,
-    STORE_ROP_DAYS,
-    STORE_UP_TO_DAYS,
-    VELOCITY_WEIGHT,
+from retail_datagen.generators.facts.replenishment import (
     receiving,
     reorders_table,
     store_requests,

@@ -1,8 +1,8 @@
 """The night's replenishment: stores ask their DC, the DC asks its suppliers (fact_reorders).
 
-Reorder points and order-up-to levels follow each node's sales velocity (an exponentially
-weighted daily average), never below the snapshot's values. Every column of a request draws from
-its own keyed stream, so adding a draw elsewhere changes nothing here.
+The levels, delivery days and peaks come from the policy (``stock_policy``); this module applies
+them to tonight's stock. Every column of a request draws from its own keyed stream, so adding a
+draw elsewhere changes nothing here.
 """
 
 from __future__ import annotations
@@ -18,38 +18,28 @@ from retail_datagen.generators.facts.columns import lookup, timestamps, trace_id
 from retail_datagen.generators.facts.context import FactContext
 from retail_datagen.generators.facts.hours import open_window
 from retail_datagen.generators.facts.logistics import Legs
+from retail_datagen.generators.facts.stock_policy import (
+    PRIORITIES,
+    dc_levels,
+    delivery_day,
+    peak_lift,
+    store_levels,
+)
 from retail_datagen.rng import stream
 from retail_datagen.schema import normalise
 from retail_datagen.schema.tables import FACT_REORDERS
 
 __all__ = [
-    "DC_CASE_PACK",
-    "DC_ROP_DAYS",
-    "DC_UP_TO_DAYS",
     "NIGHT_RUN_S",
     "PRELAUNCH_DAYS",
-    "PRIORITIES",
-    "STORE_CASE_PACK",
-    "STORE_ROP_DAYS",
-    "STORE_UP_TO_DAYS",
-    "VELOCITY_WEIGHT",
     "Requests",
     "receiving",
     "reorders_table",
     "stockable",
     "store_requests",
     "supplier_requests",
-    "velocity",
 ]
 
-VELOCITY_WEIGHT = 0.2
-STORE_ROP_DAYS = 1.5
-STORE_UP_TO_DAYS = 4.0
-DC_ROP_DAYS = 3.0
-DC_UP_TO_DAYS = 8.0
-STORE_CASE_PACK = 12  # a store orders at least a case above its reorder point
-DC_CASE_PACK = 240  # a DC orders at least a pallet layer above its reorder point
-PRIORITIES = ("URGENT", "HIGH", "NORMAL")
 PRELAUNCH_DAYS = 14  # a product is stocked at most this many days before its launch
 NIGHT_RUN_S = (10 * 60, 40 * 60)  # requests are raised between 00:10 and 00:40
 
@@ -65,12 +55,6 @@ class Requests:
     qty: np.ndarray
     priority: np.ndarray  # index into PRIORITIES
     seconds: np.ndarray
-
-
-def velocity(previous: np.ndarray, units: np.ndarray) -> np.ndarray:
-    """Today's units folded into the exponentially weighted daily sales velocity."""
-    updated: np.ndarray = (1 - VELOCITY_WEIGHT) * previous + VELOCITY_WEIGHT * units
-    return updated.astype(np.float32)
 
 
 def stockable(ctx: FactContext, day: date) -> np.ndarray:
@@ -107,11 +91,14 @@ def store_requests(
     store_velocity: np.ndarray,
     open_today: np.ndarray,
 ) -> Requests:
-    """What each open store of the region asks its DC for (stores × products on hand)."""
+    """What each store of the region open on its delivery day asks its DC for (stores ×
+    products on hand)."""
     stores = ctx.supply.region_stores[region]
-    rop = np.maximum(ctx.supply.store_rop[stores], np.ceil(STORE_ROP_DAYS * store_velocity))
-    up_to = np.maximum(np.ceil(STORE_UP_TO_DAYS * store_velocity), rop + STORE_CASE_PACK)
-    node, product = np.nonzero((onhand <= rop) & stockable(ctx, day) & open_today[:, None])
+    review = ctx.supply.store_review[stores]
+    shelf = ctx.config.volume.store_initial_inventory_min
+    rop, up_to = store_levels(store_velocity * peak_lift(day), review, shelf)
+    ordering = open_today & delivery_day(ctx.store_id[stores], review, day)
+    node, product = np.nonzero((onhand <= rop) & stockable(ctx, day) & ordering[:, None])
     have, point = onhand[node, product], rop[node, product]
     return Requests(
         node=node,
@@ -135,8 +122,8 @@ def supplier_requests(
     stopped: bool,
 ) -> Requests:
     """What the DC asks its suppliers for, after tonight's shipments to stores (``dc_after``)."""
-    dc_rop = np.maximum(ctx.supply.dc_rop[region], np.ceil(DC_ROP_DAYS * dc_velocity))
-    dc_up_to = np.maximum(np.ceil(DC_UP_TO_DAYS * dc_velocity), dc_rop + DC_CASE_PACK)
+    shelf = ctx.config.volume.dc_initial_inventory_min
+    dc_rop, dc_up_to = dc_levels(dc_velocity * peak_lift(day), shelf)
     product = np.flatnonzero((dc_after <= dc_rop) & stockable(ctx, day))
     qty = (dc_up_to[product] - dc_after[product]).astype(np.int64)
     if stopped:  # a supplier stop: the DC still asks, nothing is granted

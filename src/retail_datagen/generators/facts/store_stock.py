@@ -37,9 +37,9 @@ from retail_datagen.generators.facts.online_orders import (
     online_orders_tables,
     plan_online_orders,
 )
-from retail_datagen.generators.facts.replenishment import velocity
 from retail_datagen.generators.facts.returns import empty_pending, prehistory_returns
 from retail_datagen.generators.facts.stock_counts import counts, end_balance
+from retail_datagen.generators.facts.stock_policy import updated_velocity
 from retail_datagen.generators.facts.store_day import (
     Movements,
     StoreDemand,
@@ -231,7 +231,7 @@ def store_stock_day(
     if demand is not None:
         day_units += np.bincount(result.sold.product, result.sold.qty, n_products).astype(np.int64)
     out = {name: pa.concat_tables(t) if len(t) > 1 else t[0] for name, t in tables.items()}
-    return out, StoreCarry(ledger.end_onhand, velocity(carry.velocity, day_units), pending)
+    return out, StoreCarry(ledger.end_onhand, updated_velocity(carry.velocity, day_units), pending)
 
 
 def _shopper_parts(

@@ -14,9 +14,14 @@ import pyarrow as pa
 
 from retail_datagen.config.models import RetailConfig
 from retail_datagen.generators.dims.geo import haversine_miles
+from retail_datagen.generators.facts.stock_policy import (
+    review_days,
+    store_daily_units,
+    supplier_split,
+)
 from retail_datagen.rng import substream_seeds, uniform_from_seeds
 
-__all__ = ["SupplyChain", "build_supply_chain", "region_stores"]
+__all__ = ["SupplyChain", "build_supply_chain", "region_stores", "travel_hours"]
 
 ROAD_MPH = 45.0  # average truck speed, road distance ≈ great-circle × 1.2
 ROAD_FACTOR = 1.2
@@ -37,11 +42,8 @@ class SupplyChain:
     store_travel_h: np.ndarray  # per store: hours from its DC
     supplier_travel_h: np.ndarray  # per DC: hours from its suppliers
     store_initial: np.ndarray  # (stores, products) starting on-hand
-    store_rop: np.ndarray  # (stores, products) reorder points of the snapshot
+    store_review: np.ndarray  # per store: days between its deliveries (stock_policy)
     dc_initial: np.ndarray  # (dcs, products)
-    dc_rop: np.ndarray  # (dcs, products)
-    store_typical: int  # mid-range store stock level (config)
-    dc_typical: int
     dc_fleet: tuple[Fleet, ...]  # per DC index
     supplier_fleet: tuple[Fleet, ...]  # per DC index (the supplier pool split by DC)
     capacity: int
@@ -53,25 +55,43 @@ class SupplyChain:
 
 
 def _matrix(
-    snapshot: pa.Table, node: str, nodes: np.ndarray, products: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """Snapshot rows as (node, product) matrices of quantity and reorder point."""
-    rows = snapshot.sort_by([(node, "ascending"), ("ProductID", "ascending")])
+    snapshot: pa.Table | None, node: str, nodes: np.ndarray, products: np.ndarray
+) -> np.ndarray:
+    """Snapshot rows as a (node, product) matrix of quantities (zeros without a snapshot: the
+    snapshots are themselves sized from a context built before them)."""
     shape = (nodes.size, products.size)
+    if snapshot is None:
+        return np.zeros(shape, np.int32)
+    rows = snapshot.sort_by([(node, "ascending"), ("ProductID", "ascending")])
     quantity = rows.column("CurrentQuantity").to_numpy().astype(np.int32)
-    reorder = rows.column("ReorderPoint").to_numpy().astype(np.int32)
     if quantity.size != shape[0] * shape[1]:
         raise ValueError(f"{node} snapshot does not cover every node and product")
-    return quantity.reshape(shape), reorder.reshape(shape)
+    out: np.ndarray = quantity.reshape(shape)
+    return out
 
 
-def _fleets(trucks: pa.Table, dc_ids: np.ndarray, supplier: bool) -> tuple[Fleet, ...]:
+def travel_hours(
+    store_lat: np.ndarray, store_lon: np.ndarray, dcs: pa.Table, region: np.ndarray
+) -> np.ndarray:
+    """Hours from each store's DC (``region``: index into ``dcs`` sorted by ID) to the store."""
+    d_lat = dcs.column("Latitude").to_numpy()[region]
+    d_lon = dcs.column("Longitude").to_numpy()[region]
+    miles = haversine_miles(store_lat, store_lon, d_lat, d_lon) * ROAD_FACTOR
+    hours: np.ndarray = np.clip(miles / ROAD_MPH, *TRAVEL_HOURS)
+    return hours
+
+
+def _fleets(
+    trucks: pa.Table, dc_ids: np.ndarray, supplier_need: tuple[np.ndarray, np.ndarray] | None
+) -> tuple[Fleet, ...]:
+    """DC trucks by their DC; with ``supplier_need`` (units, travel hours per DC) the supplier
+    pool, split by what each DC's inbound needs."""
     kind = np.array(trucks.column("TruckType").to_pylist())
     ids = trucks.column("ID").to_numpy()
     refrigerated = trucks.column("Refrigeration").to_numpy(zero_copy_only=False).astype(bool)
-    if supplier:
+    if supplier_need is not None:
         sel = np.flatnonzero(kind == "SUPPLIER")
-        owner = np.arange(sel.size) % dc_ids.size  # the shared supplier pool, split by DC
+        owner = supplier_split(refrigerated[sel], *supplier_need)
     else:
         sel = np.flatnonzero(kind == "DC")
         home = trucks.column("DCID").to_numpy(zero_copy_only=False)[sel]
@@ -107,19 +127,17 @@ def build_supply_chain(
     product_ids = products.column("ID").to_numpy()
 
     region = np.searchsorted(dc_ids, store_dc).astype(np.int32)
-    d_lat = dcs.column("Latitude").to_numpy()[region]
-    d_lon = dcs.column("Longitude").to_numpy()[region]
-    miles = haversine_miles(store_lat, store_lon, d_lat, d_lon) * ROAD_FACTOR
-    travel = np.clip(miles / ROAD_MPH, *TRAVEL_HOURS)
+    travel = travel_hours(store_lat, store_lon, dcs, region)
     u = uniform_from_seeds(substream_seeds(config.seed, "supplier_travel", dc_ids))
     supplier_travel = SUPPLIER_TRAVEL_HOURS[0] + u * np.diff(SUPPLIER_TRAVEL_HOURS)[0]
 
-    store_initial, store_rop = _matrix(
-        dims["dim_store_inventory_snapshots"], "StoreID", store_ids, product_ids
+    store_initial = _matrix(
+        dims.get("dim_store_inventory_snapshots"), "StoreID", store_ids, product_ids
     )
-    dc_initial, dc_rop = _matrix(dims["dim_dc_inventory_snapshots"], "DCID", dc_ids, product_ids)
+    dc_initial = _matrix(dims.get("dim_dc_inventory_snapshots"), "DCID", dc_ids, product_ids)
     trucks = dims["dim_trucks"].sort_by("ID")
     v = config.volume
+    units = store_daily_units(v, stores)
     order = np.argsort(product_category, kind="stable")
     bounds = np.searchsorted(product_category[order], np.arange(n_categories + 1))
     return SupplyChain(
@@ -128,13 +146,12 @@ def build_supply_chain(
         store_travel_h=travel,
         supplier_travel_h=supplier_travel,
         store_initial=store_initial,
-        store_rop=store_rop,
+        store_review=review_days(units, v.truck_capacity),
         dc_initial=dc_initial,
-        dc_rop=dc_rop,
-        store_typical=(v.store_initial_inventory_min + v.store_initial_inventory_max) // 2,
-        dc_typical=(v.dc_initial_inventory_min + v.dc_initial_inventory_max) // 2,
-        dc_fleet=_fleets(trucks, dc_ids, supplier=False),
-        supplier_fleet=_fleets(trucks, dc_ids, supplier=True),
+        dc_fleet=_fleets(trucks, dc_ids, None),
+        supplier_fleet=_fleets(
+            trucks, dc_ids, (np.bincount(region, units, dc_ids.size), supplier_travel)
+        ),
         capacity=v.truck_capacity,
         category_products=tuple(order[bounds[c] : bounds[c + 1]] for c in range(n_categories)),
     )

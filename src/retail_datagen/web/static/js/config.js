@@ -5,6 +5,8 @@ import { api, busy, el, toast } from "./api.js";
 const $ = (id) => document.getElementById(id);
 const SECRET_KEYS = new Set(["realtime.azure_connection_string"]);
 const DATE_RE = /^\d{4}-\d{2}-\d{2}$/;
+// numbers that may be left empty (null): the generator then sizes them itself
+const AUTO_NUMBER_KEYS = new Set(["volume.refrigerated_trucks", "volume.non_refrigerated_trucks"]);
 let checkTimer = null;
 
 // ------------------------------------------------------------------ the generated form
@@ -19,9 +21,10 @@ function field(key, value) {
       el("label", { class: "check", for: id, title: key }, input, el("span", { text: name })),
       el("span", { class: "field-error", id: `${id}-error`, role: "alert" }));
   }
-  if (typeof value === "number") {
+  if (typeof value === "number" || AUTO_NUMBER_KEYS.has(key)) {
     input = el("input", { type: "number", step: "any", id, "data-key": key, "data-type": "number", inputmode: "decimal" });
-    input.value = String(value);
+    input.value = value === null ? "" : String(value);
+    if (AUTO_NUMBER_KEYS.has(key)) input.placeholder = "sized from the network";
   } else if (SECRET_KEYS.has(key)) {
     input = el("input", { type: "password", id, "data-key": key, "data-type": "secret", autocomplete: "off", placeholder: value ? "set (hidden)" : "not set" });
     input.dataset.masked = value ? "true" : "false";
