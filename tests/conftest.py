@@ -13,25 +13,25 @@ from typing import Any
 
 import pyarrow as pa
 import pytest
+from tests.volumes import small_volume
 
 from retail_datagen.schema import TABLES, Kind, Table
 
 SMALL_CONFIG: dict[str, Any] = {
     "seed": 7,
-    "volume": {
-        "stores": 6,
-        "dcs": 2,
-        "total_customers": 2000,
-        "total_products": 500,
-        "total_geographies": 40,
-        "customers_per_day": 50,
-        "online_orders_per_day": 20,
-        "marketing_impressions_per_day": 100,
-        "refrigerated_trucks": 2,
-        "non_refrigerated_trucks": 2,
-        "supplier_refrigerated_trucks": 1,
-        "supplier_non_refrigerated_trucks": 1,
-    },
+    "volume": small_volume(
+        stores=6,
+        total_customers=2000,
+        total_products=500,
+        total_geographies=40,
+        customers_per_day=50,
+        online_orders_per_day=20,
+        marketing_impressions_per_day=100,
+        refrigerated_trucks=2,
+        non_refrigerated_trucks=2,
+        supplier_refrigerated_trucks=1,
+        supplier_non_refrigerated_trucks=1,
+    ),
     "historical": {"start_date": "2024-01-01"},
 }
 

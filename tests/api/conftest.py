@@ -11,27 +11,12 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI
+from tests.volumes import generate as generate_data
+from tests.volumes import tiny_config
 
 from retail_datagen.api import ServerSettings, create_app
 from retail_datagen.config.models import RetailConfig
-from retail_datagen.generators.fact_generator import FactDataGenerator
-from retail_datagen.generators.master_generator import MasterDataGenerator
 
-# the brief's tiny dataset: 2 days of it take well under a second with one worker
-TINY_CONFIG: dict[str, Any] = {
-    "seed": 11,
-    "volume": {
-        "stores": 4,
-        "dcs": 2,
-        "total_customers": 800,
-        "total_products": 300,
-        "total_geographies": 40,
-        "customers_per_day": 40,
-        "online_orders_per_day": 60,
-        "marketing_impressions_per_day": 600,
-    },
-    "historical": {"start_date": "2024-01-01"},
-}
 SECRET_KEY = "c2VjcmV0LWtleS1uZXZlci1zaG93bi0xMjM0NTY3ODk="
 CONNECTION_STRING = (
     "Endpoint=sb://unit-ns.servicebus.windows.net/;SharedAccessKeyName=send;"
@@ -42,20 +27,14 @@ TOKEN = "test-token-0123456789abcdef"
 AppFactory = Callable[..., FastAPI]
 
 
-def tiny_config(data_dir: Path) -> RetailConfig:
-    return RetailConfig.from_mapping(TINY_CONFIG).with_data_dir(data_dir)
-
-
 def generate_tiny(data_dir: Path, days: int = 2) -> None:
     """Dimensions and ``days`` days of facts from 2024-01-01, with the library (no API)."""
-    config = tiny_config(data_dir)
-    MasterDataGenerator(config).generate_all_master_data()
-    end = f"2024-01-{days:02d}"
-    FactDataGenerator(config, workers=1).generate_historical_data("2024-01-01", end)
+    config = RetailConfig.from_mapping(tiny_config()).with_data_dir(data_dir)
+    generate_data(config, "2024-01-01", f"2024-01-{days:02d}")
 
 
 def write_config(path: Path, extra: dict[str, Any] | None = None) -> Path:
-    data = json.loads(json.dumps(TINY_CONFIG))
+    data = tiny_config()
     for key, value in (extra or {}).items():
         data.setdefault(key, {}).update(value)
     path.write_text(json.dumps(data), encoding="utf-8")
@@ -112,6 +91,14 @@ async def data_client(
         yield c
 
 
+@pytest.fixture
+async def own_data(make_app: AppFactory, tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
+    """A client on a data folder of its own, one generated day (for tests that change it)."""
+    generate_tiny(tmp_path / "data", days=1)
+    async for c in open_client(make_app()):
+        yield c
+
+
 def parse_sse(text: str) -> list[tuple[str, dict[str, Any]]]:
     """(event name, JSON data) of every event in a server-sent-events body."""
     events: list[tuple[str, dict[str, Any]]] = []
@@ -136,7 +123,7 @@ def sse() -> Callable[[str], list[tuple[str, dict[str, Any]]]]:
 
 @pytest.fixture
 def tiny() -> dict[str, Any]:
-    return json.loads(json.dumps(TINY_CONFIG))
+    return tiny_config()
 
 
 class Secrets:

@@ -22,17 +22,6 @@ async def _done(client: httpx.AsyncClient, task_id: str) -> dict[str, Any]:
     raise AssertionError("task did not finish")
 
 
-@pytest.fixture
-async def own_data(make_app: Any, tmp_path: Path, generate: Any) -> Any:
-    """A client on a data folder of its own (these tests change the data)."""
-    generate(tmp_path / "data", days=1)
-    app = make_app()
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as c:
-            yield c
-
-
 async def test_export_csv_writes_inside_the_data_folder(
     own_data: httpx.AsyncClient, tmp_path: Path, sse: Any
 ) -> None:

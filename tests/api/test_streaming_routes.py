@@ -15,16 +15,6 @@ import pytest
 from retail_datagen.streaming.events import EVENT_TYPES
 
 
-@pytest.fixture
-async def stream_client(make_app: Any, tmp_path: Path, generate: Any) -> Any:
-    generate(tmp_path / "data", days=1)
-    app = make_app()
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as c:
-            yield c
-
-
 async def _sent(client: httpx.AsyncClient, at_least: int, timeout: float = 20) -> dict[str, Any]:
     deadline = asyncio.get_running_loop().time() + timeout
     stats: dict[str, Any] = {}
@@ -39,55 +29,51 @@ async def _sent(client: httpx.AsyncClient, at_least: int, timeout: float = 20) -
     raise AssertionError(f"fewer than {at_least} events sent in {timeout} s: {stats}")
 
 
-async def test_stream_to_a_file_sink_and_stop(
-    stream_client: httpx.AsyncClient, tmp_path: Path
-) -> None:
+async def test_stream_to_a_file_sink_and_stop(own_data: httpx.AsyncClient, tmp_path: Path) -> None:
     sink = f"file://{tmp_path / 'data' / 'stream' / 'events.jsonl'}"
     body = {"sink": sink, "rate": 2000, "event_types": ["receipt_created", "ble_ping_detected"]}
-    started = await stream_client.post("/api/stream/start", json=body)
+    started = await own_data.post("/api/stream/start", json=body)
     assert started.status_code == 200, started.text
     assert started.json()["running"] is True
     try:
-        again = await stream_client.post("/api/stream/start", json=body)
+        again = await own_data.post("/api/stream/start", json=body)
         assert again.status_code == 409
-        busy = await stream_client.post("/api/generate/facts", json={"days": 1})
+        busy = await own_data.post("/api/generate/facts", json={"days": 1})
         assert busy.status_code == 409 and "streamer" in busy.json()["detail"]
 
-        first = await _sent(stream_client, 1)
-        later = await _sent(stream_client, first["events_sent"] + 1)
+        first = await _sent(own_data, 1)
+        later = await _sent(own_data, first["events_sent"] + 1)
         assert later["events_sent"] > first["events_sent"]  # the counter moves
-        recent = (await stream_client.get("/api/stream/events?limit=5")).json()
+        recent = (await own_data.get("/api/stream/events?limit=5")).json()
         assert recent["running"] and 1 <= len(recent["events"]) <= 5
         assert {e["event_type"] for e in recent["events"]} <= set(body["event_types"])
-        dashboard = (await stream_client.get("/api/dashboard")).json()
+        dashboard = (await own_data.get("/api/dashboard")).json()
         assert dashboard["streaming"] and dashboard["recent_events"]
-        metrics = (await stream_client.get("/metrics")).text
+        metrics = (await own_data.get("/metrics")).text
         assert "retail_datagen_stream_events_sent_total" in metrics
-        live = await stream_client.get("/api/stream/live?count=1&events=2")
+        live = await own_data.get("/api/stream/live?count=1&events=2")
         assert live.headers["content-type"].startswith("text/event-stream")
         assert '"running": true' in live.text
     finally:
-        stopped = await stream_client.post("/api/stream/stop")
+        stopped = await own_data.post("/api/stream/stop")
     assert stopped.status_code == 200 and stopped.json()["running"] is False
     lines = (tmp_path / "data" / "stream" / "events.jsonl").read_text().splitlines()
     assert lines and json.loads(lines[0])["event_type"] in body["event_types"]
     # the folder is free again
     assert (
-        await stream_client.post("/api/generate/dimensions", json={"force": True})
+        await own_data.post("/api/generate/dimensions", json={"force": True})
     ).status_code == 202
 
 
-async def test_clear_can_stop_the_stream_first(
-    stream_client: httpx.AsyncClient, tmp_path: Path
-) -> None:
+async def test_clear_can_stop_the_stream_first(own_data: httpx.AsyncClient, tmp_path: Path) -> None:
     sink = "file:stream/clear.jsonl"  # relative to the data folder
     assert (
-        await stream_client.post("/api/stream/start", json={"sink": sink, "rate": 500})
+        await own_data.post("/api/stream/start", json={"sink": sink, "rate": 500})
     ).status_code == 200
-    refused = await stream_client.post("/api/data/clear", json={"confirm": "DELETE ALL DATA"})
+    refused = await own_data.post("/api/data/clear", json={"confirm": "DELETE ALL DATA"})
     assert refused.status_code == 409 and "streamer" in refused.json()["detail"]
     body = {"confirm": "DELETE ALL DATA", "cancel_running": True}
-    cleared = await stream_client.post("/api/data/clear", json=body)
+    cleared = await own_data.post("/api/data/clear", json=body)
     assert cleared.status_code == 200 and cleared.json()["stream_stopped"] is True
     assert not (tmp_path / "data" / "retail.duckdb").exists()
 

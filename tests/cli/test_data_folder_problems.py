@@ -12,6 +12,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from tests.volumes import small_volume
 from typer.testing import CliRunner
 
 from retail_datagen.cli import app
@@ -19,16 +20,16 @@ from retail_datagen.storage import fact_writer
 
 CONFIG = {
     "seed": 3,
-    "volume": {
-        "stores": 4,
-        "dcs": 1,
-        "total_geographies": 20,
-        "total_customers": 800,
-        "total_products": 200,
-        "customers_per_day": 40,
-        "online_orders_per_day": 40,
-        "marketing_impressions_per_day": 400,
-    },
+    "volume": small_volume(
+        stores=4,
+        dcs=1,
+        total_geographies=20,
+        total_customers=800,
+        total_products=200,
+        customers_per_day=40,
+        online_orders_per_day=40,
+        marketing_impressions_per_day=400,
+    ),
     "historical": {"start_date": "2024-01-30"},
 }
 

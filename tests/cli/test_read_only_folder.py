@@ -15,21 +15,8 @@ import sys
 from pathlib import Path
 
 import pytest
+from tests.volumes import tiny_config
 
-TINY = {
-    "seed": 11,
-    "volume": {
-        "stores": 4,
-        "dcs": 2,
-        "total_customers": 800,
-        "total_products": 300,
-        "total_geographies": 40,
-        "customers_per_day": 40,
-        "online_orders_per_day": 60,
-        "marketing_impressions_per_day": 600,
-    },
-    "historical": {"start_date": "2024-01-01"},
-}
 SETPRIV = shutil.which("setpriv")
 WITHOUT_OVERRIDE = [
     "--inh-caps=-all",
@@ -58,7 +45,7 @@ def _snapshot(root: Path) -> dict[str, tuple[int, int]]:
 @pytest.mark.skipif(SETPRIV is None, reason="needs util-linux setpriv")
 def test_status_and_validate_work_on_a_read_only_copy(tmp_path: Path) -> None:
     config = tmp_path / "config.json"
-    config.write_text(json.dumps(TINY), encoding="utf-8")
+    config.write_text(json.dumps(tiny_config()), encoding="utf-8")
     source = tmp_path / "data"
     made = _cli("generate", "--config", str(config), "--data-dir", str(source), "--days", "2")
     assert made.returncode == 0, made.stderr

@@ -14,6 +14,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from tests.volumes import small_config
 
 from retail_datagen.config.models import RetailConfig
 from retail_datagen.engine.progress import ProgressUpdate
@@ -27,23 +28,11 @@ from retail_datagen.storage.compact import compact
 from retail_datagen.storage.duckdb_store import open_store
 from retail_datagen.validation.runner import validate
 
-VOLUME = {
-    "stores": 5,
-    "dcs": 2,
-    "total_geographies": 30,
-    "total_customers": 1500,
-    "total_products": 400,
-    "customers_per_day": 80,
-    "online_orders_per_day": 120,
-    "marketing_impressions_per_day": 1500,
-}
 LAST = datetime(2024, 2, 2, 23, 59, 59, 999999)
 
 
 def _config(root: Path) -> RetailConfig:
-    return RetailConfig.from_mapping(
-        {"seed": 7, "volume": VOLUME, "historical": {"start_date": "2024-01-28"}}
-    ).with_data_dir(root)
+    return small_config(root, start="2024-01-28")
 
 
 @pytest.fixture(scope="module")

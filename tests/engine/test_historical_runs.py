@@ -10,6 +10,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from tests.volumes import small_config
 
 from retail_datagen.config.models import RetailConfig
 from retail_datagen.engine.progress import ProgressUpdate
@@ -20,22 +21,9 @@ from retail_datagen.generators.master_generator import MasterDataGenerator
 from retail_datagen.storage.duckdb_store import open_store
 from retail_datagen.validation.runner import validate
 
-VOLUME = {
-    "stores": 5,
-    "dcs": 2,
-    "total_geographies": 30,
-    "total_customers": 1500,
-    "total_products": 400,
-    "customers_per_day": 80,
-    "online_orders_per_day": 120,
-    "marketing_impressions_per_day": 1500,
-}
-
 
 def _config(root: Path, seed: int = 7, **volume: int) -> RetailConfig:
-    return RetailConfig.from_mapping(
-        {"seed": seed, "volume": {**VOLUME, **volume}, "historical": {"start_date": "2024-01-01"}}
-    ).with_data_dir(root)
+    return small_config(root, seed=seed, start="2024-01-01", **volume)
 
 
 @pytest.fixture(scope="module")

@@ -9,6 +9,7 @@ from pathlib import Path
 import duckdb
 import pyarrow.compute as pc
 import pytest
+from tests.volumes import small_config
 
 from retail_datagen.config.models import RetailConfig
 from retail_datagen.engine.simulation import Simulation
@@ -18,9 +19,6 @@ from retail_datagen.validation.runner import validate
 
 LOW_STOCK = {
     "stores": 4,
-    "dcs": 2,
-    "total_geographies": 30,
-    "total_customers": 1500,
     "total_products": 300,
     "customers_per_day": 100,
     "online_orders_per_day": 150,
@@ -34,9 +32,7 @@ LOW_STOCK = {
 
 
 def _config(root: Path, **volume: int) -> RetailConfig:
-    return RetailConfig.from_mapping({"seed": 3, "volume": {**LOW_STOCK, **volume}}).with_data_dir(
-        root
-    )
+    return small_config(root, seed=3, **{**LOW_STOCK, **volume})
 
 
 @pytest.fixture(scope="module")

@@ -19,6 +19,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from tests.volumes import small_config
 
 from retail_datagen.config.models import RetailConfig
 from retail_datagen.engine import local
@@ -30,24 +31,22 @@ from retail_datagen.storage.duckdb_store import load_dimensions
 from retail_datagen.storage.fact_writer import ROW_GROUP_ROWS, FactWriter
 from retail_datagen.storage.layout import DataLayout
 
-VOLUME = {
-    "stores": 4,
-    "dcs": 2,
-    "total_geographies": 20,
-    "total_customers": 800,
-    "total_products": 200,
-    "customers_per_day": 30,
-    "online_orders_per_day": 10,
-    "marketing_impressions_per_day": 100,
-}
-
 
 @pytest.fixture(scope="module")
 def small_folder(tmp_path_factory: pytest.TempPathFactory) -> RetailConfig:
     root = tmp_path_factory.mktemp("memory") / "data"
-    config = RetailConfig.from_mapping(
-        {"seed": 3, "volume": VOLUME, "historical": {"start_date": "2024-01-01"}}
-    ).with_data_dir(root)
+    config = small_config(
+        root,
+        seed=3,
+        start="2024-01-01",
+        stores=4,
+        total_geographies=20,
+        total_customers=800,
+        total_products=200,
+        customers_per_day=30,
+        online_orders_per_day=10,
+        marketing_impressions_per_day=100,
+    )
     MasterDataGenerator(config).generate_all_master_data()
     return config
 

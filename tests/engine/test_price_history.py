@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pyarrow as pa
 import pytest
+from tests.volumes import small_config
 
 from retail_datagen import money
 from retail_datagen.config.models import RetailConfig
@@ -19,23 +20,11 @@ from retail_datagen.generators.master_generator import MasterDataGenerator
 from retail_datagen.storage.duckdb_store import load_dimensions, read_store
 from retail_datagen.validation import runner, validate
 
-VOLUME = {
-    "stores": 5,
-    "dcs": 2,
-    "total_geographies": 30,
-    "total_customers": 1500,
-    "total_products": 400,
-    "customers_per_day": 80,
-    "online_orders_per_day": 120,
-    "marketing_impressions_per_day": 500,
-}
 MODULES = ("retail_datagen.validation.key_checks", "retail_datagen.validation.price_checks")
 
 
 def _config(root: Path) -> RetailConfig:
-    return RetailConfig.from_mapping(
-        {"seed": 7, "volume": VOLUME, "historical": {"start_date": "2024-01-01"}}
-    ).with_data_dir(root)
+    return small_config(root, start="2024-01-01", marketing_impressions_per_day=500)
 
 
 @pytest.fixture(scope="module")

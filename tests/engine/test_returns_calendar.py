@@ -10,25 +10,13 @@ from pathlib import Path
 import duckdb
 import pyarrow.parquet as pq
 import pytest
+from tests.volumes import generate, small_config
 
-from retail_datagen.config.models import RetailConfig
 from retail_datagen.engine.history import cover_dates
-from retail_datagen.generators.fact_generator import FactDataGenerator
-from retail_datagen.generators.master_generator import MasterDataGenerator
 from retail_datagen.storage.duckdb_store import open_store
 from retail_datagen.storage.layout import DataLayout
 from retail_datagen.validation.runner import validate
 
-VOLUME = {
-    "stores": 5,
-    "dcs": 1,
-    "total_geographies": 30,
-    "total_customers": 2000,
-    "total_products": 400,
-    "customers_per_day": 700,
-    "online_orders_per_day": 50,
-    "marketing_impressions_per_day": 2000,
-}
 NEW_CHECKS = (
     "returns:",
     "marketing: mean cost",
@@ -39,11 +27,17 @@ NEW_CHECKS = (
 
 
 def _generate(root: Path, start: str, end: str) -> Path:
-    config = RetailConfig.from_mapping(
-        {"seed": 11, "volume": VOLUME, "historical": {"start_date": start}}
-    ).with_data_dir(root)
-    MasterDataGenerator(config).generate_all_master_data()
-    FactDataGenerator(config, workers=1).generate_historical_data(start, end)
+    config = small_config(
+        root,
+        seed=11,
+        start=start,
+        dcs=1,
+        total_customers=2000,
+        customers_per_day=700,
+        online_orders_per_day=50,
+        marketing_impressions_per_day=2000,
+    )
+    generate(config, start, end)
     return root
 
 

@@ -50,16 +50,3 @@ def build_events(
         body = json.dumps(envelope, separators=(",", ":")).encode()
         events.append(Event(event_type, trace, f"store-{store}", body, moment))
     return events
-
-
-# the small chain every streamer test simulates (4 stores, 2 DCs)
-SMALL_VOLUME: dict[str, int] = {
-    "stores": 4,
-    "dcs": 2,
-    "total_geographies": 30,
-    "total_customers": 1500,
-    "total_products": 400,
-    "customers_per_day": 60,
-    "online_orders_per_day": 100,
-    "marketing_impressions_per_day": 1000,
-}

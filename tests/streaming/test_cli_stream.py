@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sample_events import SMALL_VOLUME
+from tests.volumes import STREAM_VOLUME as SMALL_VOLUME
 
 from retail_datagen.config.models import RetailConfig
 from retail_datagen.generators.fact_generator import FactDataGenerator
@@ -88,6 +88,22 @@ def wait_for_lines(path: Path, lines: int, timeout: float = 120.0) -> None:
             return
         time.sleep(0.05)
     raise AssertionError(f"{path} did not reach {lines} lines")
+
+
+def interrupted(
+    data: Path, out: Path, *args: str, lines: int = 1, timeout: float = 60
+) -> tuple[int, str]:
+    """Stream to the file ``out`` until it holds ``lines`` lines, then Ctrl-C it: the exit code
+    and stderr."""
+    proc = start(data, "stream", "--sink", f"file://{out}", *args)
+    try:
+        wait_for_lines(out, lines)
+        proc.send_signal(signal.SIGINT)
+        _, stderr = proc.communicate(timeout=timeout)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    return proc.returncode, stderr
 
 
 def day_trace_ids(path: Path, day: str) -> Counter[str]:
@@ -194,15 +210,8 @@ def test_killed_stream_resumes_without_gaps(data: Path, tmp_path: Path) -> None:
 
 def test_ctrl_c_stops_gracefully_with_a_summary(data: Path, tmp_path: Path) -> None:
     out = tmp_path / "events.jsonl"
-    proc = start(data, "stream", "--sink", f"file://{out}", "--rate", "2000")
-    try:
-        wait_for_lines(out, 500)
-        proc.send_signal(signal.SIGINT)
-        _, stderr = proc.communicate(timeout=20)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-    assert proc.returncode == 130, stderr
+    code, stderr = interrupted(data, out, "--rate", "2000", lines=500, timeout=20)
+    assert code == 130, stderr
     assert "Stream summary" in stderr and "checkpointed" in stderr
     lines = out.read_bytes().count(b"\n")
     checkpoint = CheckpointStore(data).load()
@@ -366,14 +375,7 @@ def test_from_now_streams_events_stamped_at_the_present(data: Path, tmp_path: Pa
     began = datetime.now()
     # at 600x a minute covers ten hours: events come whatever the time of day (speed 1, the
     # default, is test_event_streamer's from-now test on an injected clock)
-    proc = start(data, "stream", "--sink", f"file://{out}", "--from", "now", "--speed", "600")
-    try:
-        wait_for_lines(out, 1, timeout=120)
-        proc.send_signal(signal.SIGINT)
-        _, stderr = proc.communicate(timeout=60)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
+    _, stderr = interrupted(data, out, "--from", "now", "--speed", "600")
     ended = datetime.now()
     assert "starting at the present" in stderr and "not persisted" in stderr
     events = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
@@ -389,14 +391,7 @@ def test_from_now_streams_events_stamped_at_the_present(data: Path, tmp_path: Pa
 
 def test_a_history_far_in_the_past_is_announced(data: Path, tmp_path: Path) -> None:
     out = tmp_path / "old.jsonl"
-    proc = start(data, "stream", "--sink", f"file://{out}", "--rate", "1000")
-    try:
-        wait_for_lines(out, 1)
-        proc.send_signal(signal.SIGINT)
-        _, stderr = proc.communicate(timeout=60)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
+    _, stderr = interrupted(data, out, "--rate", "1000")
     notes = [line for line in stderr.splitlines() if line.startswith("note: the history ends")]
     assert len(notes) == 1 and "--from now" in notes[0], stderr
 

@@ -72,7 +72,7 @@ async def test_event_hub_is_ok_only_when_the_hub_answers(
 async def test_starting_a_stream_to_an_unreachable_broker_fails_the_request(
     tmp_path: Path,
 ) -> None:
-    from sample_events import SMALL_VOLUME
+    from tests.volumes import STREAM_VOLUME as SMALL_VOLUME
 
     from retail_datagen.config.models import RetailConfig
     from retail_datagen.generators.fact_generator import FactDataGenerator

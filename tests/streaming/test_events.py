@@ -11,7 +11,7 @@ from typing import Any
 
 import pyarrow as pa
 import pytest
-from sample_events import SMALL_VOLUME
+from tests.volumes import STREAM_VOLUME as SMALL_VOLUME
 
 from retail_datagen.config.models import RetailConfig
 from retail_datagen.engine.simulation import Simulation

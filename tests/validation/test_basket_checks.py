@@ -10,6 +10,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
+from tests.generators.facts.conftest import SMALL_VOLUME
 
 from retail_datagen.config.models import RetailConfig
 from retail_datagen.generators.facts.context import build_context
@@ -29,17 +30,7 @@ FACTS = ("fact_receipts", "fact_receipt_lines", "fact_promotions")
 @pytest.fixture(scope="module")
 def generated() -> Tables:
     """Dimensions of a small chain and the facts of its first stores on January and July days."""
-    config = RetailConfig.from_mapping(
-        {
-            "volume": {
-                "stores": 8,
-                "dcs": 2,
-                "total_customers": 3000,
-                "total_products": 800,
-                "total_geographies": 40,
-            }
-        }
-    )
+    config = RetailConfig.from_mapping({"volume": SMALL_VOLUME})
     dims = build_dimensions(config)
     ctx = build_context(config, dims)
     parts: dict[str, list[pa.Table]] = {name: [] for name in (*FACTS, "fact_online_order_lines")}

@@ -7,10 +7,9 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from tests.volumes import generate, small_config
 
-from retail_datagen.config.models import RetailConfig
 from retail_datagen.generators.fact_generator import FactDataGenerator
-from retail_datagen.generators.master_generator import MasterDataGenerator
 from retail_datagen.storage.duckdb_store import open_store
 from retail_datagen.validation import horizon_checks as checks
 from retail_datagen.validation.runner import RANGE_VIEW, validate
@@ -100,21 +99,14 @@ def test_without_a_recorded_range_the_range_checks_are_skipped() -> None:
 @pytest.fixture(scope="module")
 def two_runs(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("horizon") / "data"
-    volume = {
-        "stores": 5,
-        "dcs": 2,
-        "total_geographies": 30,
-        "total_customers": 1500,
-        "total_products": 400,
-        "customers_per_day": 80,
-        "online_orders_per_day": 200,
-        "marketing_impressions_per_day": 100,
-    }
-    config = RetailConfig.from_mapping(
-        {"seed": 3, "volume": volume, "historical": {"start_date": "2024-03-01"}}
-    ).with_data_dir(root)
-    MasterDataGenerator(config).generate_all_master_data()
-    FactDataGenerator(config, workers=1).generate_historical_data("2024-03-01", "2024-03-04")
+    config = small_config(
+        root,
+        seed=3,
+        start="2024-03-01",
+        online_orders_per_day=200,
+        marketing_impressions_per_day=100,
+    )
+    generate(config, "2024-03-01", "2024-03-04")
     FactDataGenerator(config, workers=1).generate_historical_data(None, "2024-03-07")
     return root
 

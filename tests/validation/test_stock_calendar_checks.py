@@ -8,10 +8,8 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from tests.volumes import generate, small_config
 
-from retail_datagen.config.models import RetailConfig
-from retail_datagen.generators.fact_generator import FactDataGenerator
-from retail_datagen.generators.master_generator import MasterDataGenerator
 from retail_datagen.validation import stock_calendar_checks as checks
 from retail_datagen.validation.runner import validate
 
@@ -141,21 +139,17 @@ def test_an_urgent_reorder_before_launch_is_counted() -> None:
 @pytest.fixture(scope="module")
 def christmas(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("xmas") / "data"
-    volume = {
-        "stores": 6,
-        "dcs": 2,
-        "total_geographies": 30,
-        "total_customers": 2000,
-        "total_products": 400,
-        "customers_per_day": 150,
-        "online_orders_per_day": 200,
-        "marketing_impressions_per_day": 100,
-    }
-    config = RetailConfig.from_mapping(
-        {"seed": 5, "volume": volume, "historical": {"start_date": "2024-12-20"}}
-    ).with_data_dir(root)
-    MasterDataGenerator(config).generate_all_master_data()
-    FactDataGenerator(config, workers=1).generate_historical_data("2024-12-20", "2024-12-28")
+    config = small_config(
+        root,
+        seed=5,
+        start="2024-12-20",
+        stores=6,
+        total_customers=2000,
+        customers_per_day=150,
+        online_orders_per_day=200,
+        marketing_impressions_per_day=100,
+    )
+    generate(config, "2024-12-20", "2024-12-28")
     return root
 
 

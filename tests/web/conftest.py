@@ -18,11 +18,10 @@ from typing import Any
 
 import pytest
 import uvicorn
+from tests.volumes import generate, tiny_config
 
 from retail_datagen.api import ServerSettings, create_app
 from retail_datagen.config.models import RetailConfig
-from retail_datagen.generators.fact_generator import FactDataGenerator
-from retail_datagen.generators.master_generator import MasterDataGenerator
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -31,20 +30,6 @@ CHROMIUM_ARGS = [
     "--disable-background-networking",
     "--disable-component-update",
 ]
-TINY: dict[str, Any] = {
-    "seed": 11,
-    "volume": {
-        "stores": 4,
-        "dcs": 2,
-        "total_customers": 800,
-        "total_products": 300,
-        "total_geographies": 40,
-        "customers_per_day": 40,
-        "online_orders_per_day": 60,
-        "marketing_impressions_per_day": 600,
-    },
-    "historical": {"start_date": "2024-01-01"},
-}
 DOCS_SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
 
@@ -57,15 +42,13 @@ class Server:
     def generate(self, days: int) -> None:
         """Dimensions and ``days`` days of facts with the library (not through the UI)."""
         config = RetailConfig.from_file(self.config_file).with_data_dir(self.data_dir)
-        MasterDataGenerator(config).generate_all_master_data()
-        end = f"2024-01-{days:02d}"
-        FactDataGenerator(config, workers=1).generate_historical_data("2024-01-01", end)
+        generate(config, "2024-01-01", f"2024-01-{days:02d}")
 
 
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[Server]:
     config_file = tmp_path / "config.json"
-    config_file.write_text(json.dumps(TINY), encoding="utf-8")
+    config_file.write_text(json.dumps(tiny_config()), encoding="utf-8")
     data_dir = tmp_path / "data"
     app = create_app(ServerSettings(config_file=config_file, data_dir=data_dir, workers=1))
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)

@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 import pytest
+from tests.generators.dims.conftest import assert_stores_served_by_the_nearest_dc
 
 from retail_datagen import money
 from retail_datagen.config.models import RetailConfig
@@ -89,20 +90,7 @@ def test_dcs_are_in_distinct_states_when_possible() -> None:
 
 
 def test_stores_only_in_states_with_a_dc_and_served_by_the_nearest() -> None:
-    built = dims()
-    geo_state = dict(zip(built["dim_geographies"]["ID"].to_pylist(),
-                         built["dim_geographies"]["State"].to_pylist(), strict=True))  # fmt: skip
-    dcs, stores = built["dim_distribution_centers"], built["dim_stores"]
-    dc_states = {geo_state[g] for g in dcs["GeographyID"].to_pylist()}
-    assert {geo_state[g] for g in stores["GeographyID"].to_pylist()} <= dc_states
-    distance = haversine_miles(
-        stores["Latitude"].to_numpy()[:, None],
-        stores["Longitude"].to_numpy()[:, None],
-        dcs["Latitude"].to_numpy()[None, :],
-        dcs["Longitude"].to_numpy()[None, :],
-    )
-    serving = stores["DCID"].to_numpy() - 1
-    assert np.allclose(distance[np.arange(stores.num_rows), serving], distance.min(axis=1))
+    assert_stores_served_by_the_nearest_dc(dims())
 
 
 def test_stores_sit_within_a_few_miles_of_their_place() -> None:

@@ -6,16 +6,15 @@ from collections import Counter
 from datetime import date
 from typing import Any
 
-import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
+from tests.generators.dims.conftest import assert_stores_served_by_the_nearest_dc
 
 from retail_datagen import money, schema
 from retail_datagen.config.models import RetailConfig
 from retail_datagen.dictionaries.loader import DictionaryLoader
-from retail_datagen.generators.dims.geo import haversine_miles
 from retail_datagen.generators.dims.profiles import MIN_TRAFFIC_CV
 from retail_datagen.generators.master_generator import build_dimensions
 
@@ -89,18 +88,7 @@ def test_dimension_invariants_hold_for_any_small_configuration(config: RetailCon
 
     stores, dcs = built["dim_stores"], built["dim_distribution_centers"]
     assert stores.num_rows == v.stores and dcs.num_rows == v.dcs
-    geo_state = dict(zip(built["dim_geographies"]["ID"].to_pylist(),
-                         built["dim_geographies"]["State"].to_pylist(), strict=True))  # fmt: skip
-    dc_states = {geo_state[g] for g in dcs["GeographyID"].to_pylist()}
-    assert {geo_state[g] for g in stores["GeographyID"].to_pylist()} <= dc_states
-    distance = haversine_miles(
-        stores["Latitude"].to_numpy()[:, None],
-        stores["Longitude"].to_numpy()[:, None],
-        dcs["Latitude"].to_numpy()[None, :],
-        dcs["Longitude"].to_numpy()[None, :],
-    )
-    serving = stores["DCID"].to_numpy() - 1
-    assert np.allclose(distance[np.arange(v.stores), serving], distance.min(axis=1))
+    assert_stores_served_by_the_nearest_dc(built)
     if v.stores >= 10:
         traffic = stores["TrafficMultiplier"].to_numpy()
         assert traffic.std() / traffic.mean() > MIN_TRAFFIC_CV

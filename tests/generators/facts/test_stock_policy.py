@@ -10,11 +10,9 @@ from pathlib import Path
 import duckdb
 import numpy as np
 import pytest
+from tests.volumes import generate, small_config
 
-from retail_datagen.config.models import RetailConfig
-from retail_datagen.generators.fact_generator import FactDataGenerator
 from retail_datagen.generators.facts import stock_policy as P
-from retail_datagen.generators.master_generator import MasterDataGenerator
 
 BUSY = {
     "stores": 3,
@@ -65,9 +63,7 @@ def test_the_starting_stock_lies_between_the_reorder_point_and_the_order_up_to_l
 @pytest.fixture(scope="module")
 def busy_month(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("steady") / "data"
-    config = RetailConfig.from_mapping({"seed": 5, "volume": BUSY}).with_data_dir(root)
-    MasterDataGenerator(config).generate_all_master_data()
-    FactDataGenerator(config, workers=1).generate_historical_data("2024-01-01", "2024-01-28")
+    generate(small_config(root, seed=5, **BUSY), "2024-01-01", "2024-01-28")
     return root
 
 
