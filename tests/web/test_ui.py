@@ -183,6 +183,9 @@ def test_config_shows_inline_errors_from_the_api(
     trucks = page.locator('[data-key="volume.refrigerated_trucks"]')  # null: sized by the network
     expect(trucks).to_have_value("")
     expect(trucks).to_have_attribute("placeholder", "sized from the network")
+    supplier = page.locator('[data-key="volume.supplier_non_refrigerated_trucks"]')
+    expect(supplier).to_have_value("")
+    expect(supplier).to_have_attribute("placeholder", "sized from the network")
     page.get_by_role("button", name="Save").click()
     expect(page.locator("#toast")).to_contain_text("configuration saved")
     saved = server.config_file.read_text(encoding="utf-8")

@@ -74,8 +74,12 @@ class VolumeConfig(_Strict):
     non_refrigerated_trucks: int | None = Field(
         None, ge=0, le=100_000, description="DC dry trucks; null: sized from the network"
     )
-    supplier_refrigerated_trucks: int = Field(12, ge=0, le=100_000)
-    supplier_non_refrigerated_trucks: int = Field(18, ge=0, le=100_000)
+    supplier_refrigerated_trucks: int | None = Field(
+        None, ge=0, le=100_000, description="supplier reefers; null: sized from the DCs' inbound"
+    )
+    supplier_non_refrigerated_trucks: int | None = Field(
+        None, ge=0, le=100_000, description="supplier dry trucks; null: sized from the DCs' inbound"
+    )
     truck_capacity: int = Field(15_000, ge=1, le=10_000_000, description="units per truck")
     dc_initial_inventory_min: int = Field(500, ge=0)
     dc_initial_inventory_max: int = Field(5_000, ge=0)
@@ -99,7 +103,7 @@ class VolumeConfig(_Strict):
                 "volume.refrigerated_trucks + volume.non_refrigerated_trucks = 0; "
                 "the DC fleet needs at least one truck"
             )
-        if self.supplier_refrigerated_trucks + self.supplier_non_refrigerated_trucks < 1:
+        if self.supplier_refrigerated_trucks == 0 and self.supplier_non_refrigerated_trucks == 0:
             raise ValueError(
                 "volume.supplier_refrigerated_trucks + volume.supplier_non_refrigerated_trucks = 0;"
                 " the supplier fleet needs at least one truck"

@@ -22,6 +22,12 @@ def _key_label(table: Table, key: Sequence[str]) -> str:
     return f"{table.name}({', '.join(key)})"
 
 
+# Rows whose keys one GROUP BY pass holds within the connection's memory limit
+# (duckdb_access.MEMORY_LIMIT): 100 M BLE pings (91 default days) ran out of memory in one pass
+# and pass in 8 (each pass keeps the keys whose hash falls in its bucket).
+KEY_ROWS_PER_PASS = 12_000_000
+
+
 def _key_check(table: Table, key: tuple[str, ...], *, primary: bool) -> CheckFn:
     cols = ", ".join(ident(c) for c in key)
     not_null = " AND ".join(f"{ident(c)} IS NOT NULL" for c in key)
@@ -29,29 +35,35 @@ def _key_check(table: Table, key: tuple[str, ...], *, primary: bool) -> CheckFn:
     source = ident(table.name)
 
     def run(con: duckdb.DuckDBPyConnection) -> CheckResult:
-        duplicates = int(
-            fetch_scalar(
-                con,
-                f"SELECT coalesce(sum(n - 1), 0) FROM (SELECT count(*) AS n FROM {source} "
-                f"WHERE {not_null} GROUP BY {cols} HAVING count(*) > 1)",
+        rows = int(fetch_scalar(con, f"SELECT count(*) FROM {source}") or 0)
+        passes = max(1, -(-rows // KEY_ROWS_PER_PASS))
+        duplicates, sample = 0, None
+        for bucket in range(passes):
+            where = not_null + (f" AND hash({cols}) % {passes} = {bucket}" if passes > 1 else "")
+            found = int(
+                fetch_scalar(
+                    con,
+                    f"SELECT coalesce(sum(n - 1), 0) FROM (SELECT count(*) AS n FROM {source} "
+                    f"WHERE {where} GROUP BY {cols} HAVING count(*) > 1)",
+                )
+                or 0
             )
-            or 0
-        )
+            if found and sample is None:
+                sample = fetch_one(
+                    con,
+                    f"SELECT {cols}, count(*) FROM {source} WHERE {where} GROUP BY {cols} "
+                    f"HAVING count(*) > 1 ORDER BY count(*) DESC LIMIT 1",
+                )
+            duplicates += found
         nulls = (
             int(fetch_scalar(con, f"SELECT count(*) FROM {source} WHERE {any_null}") or 0)
             if primary
             else 0
         )
         detail = ""
-        if duplicates:
-            sample = fetch_one(
-                con,
-                f"SELECT {cols}, count(*) FROM {source} WHERE {not_null} GROUP BY {cols} "
-                f"HAVING count(*) > 1 ORDER BY count(*) DESC LIMIT 1",
-            )
-            if sample is not None:
-                values = ", ".join(f"{c}={v!r}" for c, v in zip(key, sample, strict=False))
-                detail = f"{duplicates} duplicate rows, e.g. {values} x{sample[-1]}"
+        if sample is not None:
+            values = ", ".join(f"{c}={v!r}" for c, v in zip(key, sample, strict=False))
+            detail = f"{duplicates} duplicate rows, e.g. {values} x{sample[-1]}"
         if nulls:
             detail = (detail + "; " if detail else "") + f"{nulls} rows with a NULL key"
         return CheckResult.hard("", duplicates + nulls, detail)

@@ -17,6 +17,8 @@ from retail_datagen.generators.dims.geo import haversine_miles
 from retail_datagen.generators.dims.identifiers import keyed_permutation, letters_and_digits
 from retail_datagen.generators.dims.profiles import CUSTOMER_SEGMENTS
 from retail_datagen.generators.dims.trucks import generate_trucks
+from retail_datagen.generators.facts.stock_policy import store_daily_units, supplier_fleet_size
+from retail_datagen.generators.facts.supply import supplier_travel_hours
 from retail_datagen.generators.master_generator import build_dimensions
 
 LOADER = DictionaryLoader()
@@ -147,7 +149,15 @@ def test_dc_fleet_is_dealt_round_robin_and_supplier_trucks_have_no_dc() -> None:
 
 def test_dc_fleet_follows_the_traffic_each_dc_serves() -> None:
     config = RetailConfig.from_mapping(
-        {"volume": {"dcs": 3, "refrigerated_trucks": 6, "non_refrigerated_trucks": 12}}
+        {
+            "volume": {
+                "dcs": 3,
+                "refrigerated_trucks": 6,
+                "non_refrigerated_trucks": 12,
+                "supplier_refrigerated_trucks": 1,
+                "supplier_non_refrigerated_trucks": 1,
+            }
+        }
     )
     dcs = pa.table({"ID": pa.array([1, 2, 3], pa.int32())})
     stores = pa.table(
@@ -186,6 +196,33 @@ def test_dc_fleet_is_sized_from_the_network_by_default() -> None:
     assert sum(not t["Refrigeration"] for t in mixed if t["TruckType"] == "DC") == sum(
         not t["Refrigeration"] for t in trucks if t["TruckType"] == "DC"
     )
+
+
+def test_supplier_fleet_is_sized_from_the_dcs_inbound_unless_a_count_is_given() -> None:
+    """12 / 18 supplier trucks brought the DCs 4 % less than they shipped at the winter peak."""
+    built = dims()
+    stores, dcs = built["dim_stores"], built["dim_distribution_centers"].sort_by("ID")
+    supplier = [t for t in built["dim_trucks"].to_pylist() if t["TruckType"] == "SUPPLIER"]
+    config = RetailConfig.from_mapping({"seed": 11, "volume": {"total_products": 50}})
+    dc_ids = dcs.column("ID").to_numpy()
+    region = np.searchsorted(dc_ids, stores.column("DCID").to_numpy())
+    inbound = np.bincount(region, store_daily_units(config.volume, stores), dc_ids.size)
+    cold, dry = supplier_fleet_size(
+        inbound, supplier_travel_hours(11, dc_ids), config.volume.truck_capacity
+    )
+    assert sum(t["Refrigeration"] for t in supplier) == cold
+    assert sum(not t["Refrigeration"] for t in supplier) == dry
+    assert cold + dry > 30 and all(t["DCID"] is None for t in supplier)
+    explicit = RetailConfig.from_mapping(
+        {"seed": 11, "volume": {"total_products": 50, "supplier_refrigerated_trucks": 4}}
+    )
+    mixed = [
+        t
+        for t in generate_trucks(explicit, dcs, stores).to_pylist()
+        if t["TruckType"] == "SUPPLIER"
+    ]
+    assert sum(t["Refrigeration"] for t in mixed) == 4  # an explicit count wins
+    assert sum(not t["Refrigeration"] for t in mixed) == dry  # the other kind is still sized
 
 
 def test_plates_are_unique_and_realistic() -> None:

@@ -53,6 +53,20 @@ def test_the_fleet_follows_the_work() -> None:
     assert np.bincount(split[4:], minlength=3).tolist()[1] == max(np.bincount(split[4:]))
 
 
+def test_the_supplier_fleet_covers_each_dcs_inbound_within_the_busy_bound() -> None:
+    units, travel = np.array([150_000.0, 150_000.0, 0.0]), np.array([3.0, 9.0, 3.0])
+    cold, dry = P.supplier_fleet_size(units, travel, 15_000)
+    legs_a_day = np.array([3, 1, 3])  # 23.5 working hours: 5.6 h first leg, 8.6 h each further
+    for n, share in ((cold, P.REFRIGERATED_UNIT_SHARE), (dry, 1 - P.REFRIGERATED_UNIT_SHARE)):
+        legs = np.ceil(units * share * P.FLEET_PEAK / 15_000)  # a peak day's full legs
+        assert n == np.ceil(legs / (legs_a_day * P.FLEET_BUSY)).sum()
+        assert n * P.FLEET_BUSY >= (legs / legs_a_day).sum()  # no more than FLEET_BUSY busy
+    near = P.supplier_fleet_size(units[[0, 2, 2]], travel, 15_000)
+    far = P.supplier_fleet_size(units[[2, 1, 2]], travel, 15_000)
+    assert far[0] > near[0] and far[1] > near[1]  # a near DC's trucks make more trips a day
+    assert P.supplier_fleet_size(np.zeros(2), travel[:2], 15_000) == (1, 1)
+
+
 def test_the_starting_stock_lies_between_the_reorder_point_and_the_order_up_to_level() -> None:
     rop, up_to = np.array([5.0, 10.0]), np.array([17.0, 40.0])
     for u in (0.0, 0.5, 0.999):

@@ -4,7 +4,9 @@ DC trucks go where the work is. By default (a count left null) each DC gets the 
 stores' deliveries need (``stock_policy.fleet_size``: the legs a day brings, their handling and
 drive there and back). An explicit count wins: each DC gets one truck of a kind (refrigerated,
 dry) when the counts allow, and the rest in proportion to the traffic of the stores it serves
-(largest remainder). Without stores the fleet is dealt round-robin. Plates are unique by
+(largest remainder). Without stores the fleet is dealt round-robin. The supplier fleet is
+likewise sized from the DCs' inbound (``stock_policy.supplier_fleet_size``) for a count left
+null; without stores a null supplier count is one dry truck per DC. Plates are unique by
 construction: each truck takes a distinct code from a keyed permutation of the plate space of
 two common US styles.
 """
@@ -19,8 +21,12 @@ from retail_datagen import schema
 from retail_datagen.config.models import RetailConfig
 from retail_datagen.generators.dims.allocation import deal
 from retail_datagen.generators.dims.identifiers import keyed_permutation, letters_and_digits
-from retail_datagen.generators.facts.stock_policy import fleet_size, store_daily_units
-from retail_datagen.generators.facts.supply import travel_hours
+from retail_datagen.generators.facts.stock_policy import (
+    fleet_size,
+    store_daily_units,
+    supplier_fleet_size,
+)
+from retail_datagen.generators.facts.supply import supplier_travel_hours, travel_hours
 from retail_datagen.schema.tables import DIM_TRUCKS
 
 __all__ = ["PLATE_STYLES", "generate_trucks"]
@@ -63,12 +69,39 @@ def _dc_fleet(
     return home, np.arange(home.size) < cold.sum()
 
 
+def _supplier_fleet(
+    config: RetailConfig, dcs: pa.Table, stores: pa.Table | None
+) -> tuple[int, int]:
+    """(refrigerated, dry) supplier trucks: explicit counts, else sized from the DCs' inbound."""
+    v = config.volume
+    dc_ids = dcs.column("ID").to_numpy()
+    if (
+        v.supplier_refrigerated_trucks is not None
+        and v.supplier_non_refrigerated_trucks is not None
+    ):
+        return v.supplier_refrigerated_trucks, v.supplier_non_refrigerated_trucks
+    if stores is None:
+        sized = (0, dc_ids.size)
+    else:
+        region = np.searchsorted(dc_ids, stores.column("DCID").to_numpy())
+        units = np.bincount(region, store_daily_units(v, stores), dc_ids.size)
+        travel = supplier_travel_hours(config.seed, dc_ids)
+        sized = supplier_fleet_size(units, travel, v.truck_capacity)
+    cold = sized[0] if v.supplier_refrigerated_trucks is None else v.supplier_refrigerated_trucks
+    dry = (
+        sized[1]
+        if v.supplier_non_refrigerated_trucks is None
+        else v.supplier_non_refrigerated_trucks
+    )
+    return cold, dry
+
+
 def generate_trucks(
     config: RetailConfig, distribution_centers: pa.Table, stores: pa.Table | None = None
 ) -> pa.Table:
     """DC fleet first (IDs 1..F, TruckType DC), then the supplier fleet (TruckType SUPPLIER).
 
-    Without ``stores`` a fleet left to be sized gets one dry truck per DC."""
+    Without ``stores`` a fleet left to be sized gets one dry truck per DC (either fleet)."""
     v = config.volume
     dcs = distribution_centers.sort_by("ID")
     dc_ids = dcs.column("ID").to_numpy()
@@ -79,12 +112,9 @@ def generate_trucks(
         cold_mask = np.arange(home_dc.size) < cold_n
     else:
         home_dc, cold_mask = _dc_fleet(config, dcs, stores)
+    supplier_cold, supplier_dry = _supplier_fleet(config, dcs, stores)
     refrigerated = np.concatenate(
-        [
-            cold_mask,
-            np.ones(v.supplier_refrigerated_trucks, bool),
-            np.zeros(v.supplier_non_refrigerated_trucks, bool),
-        ]
+        [cold_mask, np.ones(supplier_cold, bool), np.zeros(supplier_dry, bool)]
     )
     fleet = home_dc.size
     n = refrigerated.size

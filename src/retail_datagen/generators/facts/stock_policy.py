@@ -1,6 +1,6 @@
 """The replenishment policy: reorder points, order-up-to levels, delivery days, starting stock
-and the size of the DC fleet — one rule set, so the stock a node starts with, the stock it
-reorders to and the trucks that carry the orders agree (SPEC §6.3 "a steady state").
+and the size of the DC and supplier fleets — one rule set, so the stock a node starts with, the
+stock it reorders to and the trucks that carry the orders agree (SPEC §6.3 "a steady state").
 
 Levels follow each node's sales velocity (units a day, an exponentially weighted average of
 actual sales that starts from the expected sales). A store that sells too little to fill a
@@ -41,6 +41,7 @@ __all__ = [
     "starting_stock",
     "store_daily_units",
     "store_levels",
+    "supplier_fleet_size",
     "supplier_split",
     "updated_velocity",
 ]
@@ -166,6 +167,31 @@ def fleet_size(
     return np.maximum(cold, has_stores), np.maximum(dry, 1)
 
 
+def _supplier_legs_a_day(travel_h: np.ndarray) -> np.ndarray:
+    """Whole legs one supplier truck brings a DC in a working day (``travel_h`` per DC): the
+    first leg is handling and the drive there, each further one adds the drive back."""
+    first_leg = HANDLING_H + travel_h
+    legs: np.ndarray = 1 + np.floor(np.maximum(WORK_DAY_H - first_leg, 0) / (first_leg + travel_h))
+    return legs
+
+
+def supplier_fleet_size(
+    dc_units: np.ndarray, travel_h: np.ndarray, capacity: int
+) -> tuple[int, int]:
+    """(refrigerated, dry) supplier trucks for the DCs' inbound (``dc_units``: their stores'
+    ordinary daily sales; ``travel_h``: hours from their suppliers).
+
+    Each DC needs its sales × FLEET_PEAK a day in full legs per kind; a truck brings
+    ``_supplier_legs_a_day`` legs and is kept at most FLEET_BUSY of the day, as the DC fleet.
+    """
+    legs_a_day = _supplier_legs_a_day(travel_h)
+    sized = []
+    for share in (REFRIGERATED_UNIT_SHARE, 1 - REFRIGERATED_UNIT_SHARE):
+        legs = np.ceil(dc_units * share * FLEET_PEAK / capacity)
+        sized.append(int(np.ceil(legs / (legs_a_day * FLEET_BUSY)).sum()))
+    return max(sized[0], 1), max(sized[1], 1)
+
+
 def supplier_split(
     refrigerated: np.ndarray, dc_units: np.ndarray, travel_h: np.ndarray
 ) -> np.ndarray:
@@ -173,9 +199,7 @@ def supplier_split(
     to the trucks each DC's inbound needs (its stores' sales over what one truck brings in a
     day: whole legs that fit the working day), one each while they last, so the biggest and
     farthest DCs are not starved of stock."""
-    first_leg = HANDLING_H + travel_h
-    legs_a_day = 1 + np.floor(np.maximum(WORK_DAY_H - first_leg, 0) / (first_leg + travel_h))
-    need = dc_units / legs_a_day + 1e-9
+    need = dc_units / _supplier_legs_a_day(travel_h) + 1e-9
     owner = np.zeros(refrigerated.size, np.int64)
     for kind in (True, False):
         trucks = np.flatnonzero(refrigerated == kind)

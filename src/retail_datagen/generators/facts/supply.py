@@ -21,7 +21,13 @@ from retail_datagen.generators.facts.stock_policy import (
 )
 from retail_datagen.rng import substream_seeds, uniform_from_seeds
 
-__all__ = ["SupplyChain", "build_supply_chain", "region_stores", "travel_hours"]
+__all__ = [
+    "SupplyChain",
+    "build_supply_chain",
+    "region_stores",
+    "supplier_travel_hours",
+    "travel_hours",
+]
 
 ROAD_MPH = 45.0  # average truck speed, road distance ≈ great-circle × 1.2
 ROAD_FACTOR = 1.2
@@ -81,6 +87,13 @@ def travel_hours(
     return hours
 
 
+def supplier_travel_hours(seed: int, dc_ids: np.ndarray) -> np.ndarray:
+    """Hours from each DC (IDs ascending) to its suppliers, a keyed draw per DC."""
+    u = uniform_from_seeds(substream_seeds(seed, "supplier_travel", dc_ids))
+    hours: np.ndarray = SUPPLIER_TRAVEL_HOURS[0] + u * np.diff(SUPPLIER_TRAVEL_HOURS)[0]
+    return hours
+
+
 def _fleets(
     trucks: pa.Table, dc_ids: np.ndarray, supplier_need: tuple[np.ndarray, np.ndarray] | None
 ) -> tuple[Fleet, ...]:
@@ -128,8 +141,7 @@ def build_supply_chain(
 
     region = np.searchsorted(dc_ids, store_dc).astype(np.int32)
     travel = travel_hours(store_lat, store_lon, dcs, region)
-    u = uniform_from_seeds(substream_seeds(config.seed, "supplier_travel", dc_ids))
-    supplier_travel = SUPPLIER_TRAVEL_HOURS[0] + u * np.diff(SUPPLIER_TRAVEL_HOURS)[0]
+    supplier_travel = supplier_travel_hours(config.seed, dc_ids)
 
     store_initial = _matrix(
         dims.get("dim_store_inventory_snapshots"), "StoreID", store_ids, product_ids

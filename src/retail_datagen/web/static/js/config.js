@@ -6,7 +6,12 @@ const $ = (id) => document.getElementById(id);
 const SECRET_KEYS = new Set(["realtime.azure_connection_string"]);
 const DATE_RE = /^\d{4}-\d{2}-\d{2}$/;
 // numbers that may be left empty (null): the generator then sizes them itself
-const AUTO_NUMBER_KEYS = new Set(["volume.refrigerated_trucks", "volume.non_refrigerated_trucks"]);
+const AUTO_NUMBER_KEYS = new Set([
+  "volume.refrigerated_trucks",
+  "volume.non_refrigerated_trucks",
+  "volume.supplier_refrigerated_trucks",
+  "volume.supplier_non_refrigerated_trucks",
+]);
 let checkTimer = null;
 
 // ------------------------------------------------------------------ the generated form
