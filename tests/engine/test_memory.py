@@ -22,7 +22,7 @@ import pytest
 from tests.volumes import small_config
 
 from retail_datagen.config.models import RetailConfig
-from retail_datagen.engine import local
+from retail_datagen.engine import local, memory
 from retail_datagen.engine.memory import release_unused_memory
 from retail_datagen.engine.partitions import Unit, UnitResult, canonical_units
 from retail_datagen.generators.facts.supply import region_stores
@@ -73,6 +73,20 @@ def test_freed_heap_memory_goes_back_to_the_system() -> None:
     release_unused_memory()
     assert before - _rss_anon_mib() > 100  # of the ~234 MiB freed
     assert len(kept) == 250
+
+
+@pytest.mark.skipif(not Path("/proc/self/statm").exists(), reason="/proc only")
+def test_memory_is_released_between_units_only_above_the_budget(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    calls: list[int] = []
+    monkeypatch.setattr(memory, "release_unused_memory", lambda: calls.append(1))
+    held = memory.resident_bytes()
+    assert held is not None and held > 0
+    assert not memory.release_when_above(held * 4)  # a process under budget keeps its pages
+    assert calls == []
+    assert memory.release_when_above(held // 4)
+    assert calls == [1]
 
 
 def test_a_worker_drops_the_dimension_tables_once_its_context_is_built(

@@ -23,7 +23,7 @@ from typing import Any
 import pyarrow as pa
 
 from retail_datagen.config.models import RetailConfig
-from retail_datagen.engine.memory import release_unused_memory
+from retail_datagen.engine.memory import release_unused_memory, release_when_above
 from retail_datagen.engine.partitions import (
     RegionCarry,
     RegionInput,
@@ -89,7 +89,7 @@ def _run_in_worker(unit: Unit, inputs: RegionInput | StoreInput | None, spool: s
     paths = _spool_tables(unit, result.tables, spool)
     handed = dataclasses.replace(result, tables={}, spooled=paths)
     del result
-    release_unused_memory()  # the unit's temporaries, before the next unit (memory.py)
+    release_when_above()  # the unit's temporaries, before the next unit (memory.py)
     return handed
 
 
@@ -177,7 +177,7 @@ class LocalEngine:
             def check() -> None:
                 if cancelled():
                     raise Cancelled
-                release_unused_memory()  # the previous unit's tables, once written
+                release_when_above()  # the previous unit's tables, once written
 
             ctx = build_context(config, dims, start, disruptions)
             run_serial(ctx, units, carry, deliver, check)
@@ -238,7 +238,7 @@ class LocalEngine:
                         _deliver_spooled(persisted.delivered(ready.pop(next_deliver)), deliver)
                         submitted.discard(next_deliver)
                         next_deliver += 1
-                        release_unused_memory()  # the writer's encoding buffers
+                        release_when_above()  # the writer's encoding buffers
                     if cancelled():
                         raise Cancelled
             except BaseException:
