@@ -76,12 +76,11 @@ _IN_FLIGHT_SCHEMA = FACT_ONLINE_ORDERS.arrow_schema.append(pa.field("Region", pa
 
 def in_flight_orders(carry: dict[int, RegionCarry]) -> pa.Table:
     """Every region's orders in flight (planned steps included), regions in order."""
-    parts = [state.in_flight for _, state in sorted(carry.items()) if state.in_flight is not None]
-    empty = FACT_ONLINE_ORDERS.arrow_schema.empty_table()
-    return pa.concat_tables([empty, *(p.cast(empty.schema) for p in parts)])
+    return _in_flight_table(carry).drop_columns(["Region"])
 
 
 def _in_flight_table(carry: dict[int, RegionCarry]) -> pa.Table:
+    """The orders in flight with the region that carries them (the saved form)."""
     parts = [
         state.in_flight.append_column(
             "Region", pa.array(np.full(state.in_flight.num_rows, region, np.int32))
