@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ast
 import inspect
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from datetime import date
 
 import numpy as np
@@ -12,6 +12,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
 
+from retail_datagen.engine.partitions import NETWORK, UnitResult, canonical_units
+from retail_datagen.engine.steps import run_serial
 from retail_datagen.generators.facts import (
     dc_ledger,
     disruption_impact,
@@ -22,7 +24,6 @@ from retail_datagen.generators.facts import (
     store_stock,
 )
 from retail_datagen.generators.facts.context import FactContext
-from retail_datagen.generators.facts.region_day import RegionCarry, simulate_region_day
 from retail_datagen.rng import stream
 
 PHASES = (
@@ -37,13 +38,12 @@ PHASES = (
 MAX_FUNCTION_LINES = 80
 
 
-def _days(ctx: FactContext, n: int) -> Iterator[dict[str, pa.Table]]:
-    carry: dict[int, RegionCarry] = {}
-    for i in range(n):
-        day = date.fromordinal(ctx.history_start.toordinal() + i)  # returns pending from day 1
-        for region in range(ctx.supply.n_regions):
-            tables, carry[region] = simulate_region_day(ctx, region, day, carry.get(region))
-            yield tables
+def _days(ctx: FactContext, n: int) -> Iterator[Mapping[str, pa.Table]]:
+    # from the first day, so returns pending from before it are carried
+    days = [date.fromordinal(ctx.history_start.toordinal() + i) for i in range(n)]
+    results: list[UnitResult] = []
+    run_serial(ctx, canonical_units(days, ctx.supply.region_stores), {}, results.append)
+    return (r.tables for r in results if r.unit.partition != NETWORK)
 
 
 def _rows(ctx: FactContext, name: str, days: int = 1) -> pa.Table:

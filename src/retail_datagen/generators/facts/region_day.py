@@ -32,7 +32,7 @@ from retail_datagen.generators.facts.replenishment import (
     store_requests,
     supplier_requests,
 )
-from retail_datagen.generators.facts.returns import empty_pending, prehistory_returns
+from retail_datagen.generators.facts.returns import empty_pending
 from retail_datagen.generators.facts.shipping import (
     deliveries,
     number_runs,
@@ -54,12 +54,10 @@ __all__ = [
     "RegionNight",
     "StoreCarry",
     "StoreOrders",
-    "initial_carry",
     "initial_dc_carry",
     "join_carry",
     "region_partition",
     "region_step",
-    "simulate_region_day",
     "split_carry",
     "store_step",
 ]
@@ -82,26 +80,6 @@ class RegionCarry:
     dc_velocity: np.ndarray
     pending: dict[int, pa.Table] = field(default_factory=dict)  # store index -> returns
     in_flight: pa.Table | None = None  # online orders not final yet (see order_lifecycle)
-
-
-def initial_carry(ctx: FactContext, region: int, day: date | None = None) -> RegionCarry:
-    """The snapshot stock (where the simulation starts) and the expected sales velocity.
-
-    On the dataset's first day the stores also carry the returns still pending from sales
-    made before it, so returns start at their normal rate (never on any later day).
-    """
-    stores = ctx.supply.region_stores[region]
-    velocity = expected_daily_units(ctx, stores, ctx.history_start).astype(np.float32)
-    pending = {}
-    if day == ctx.history_start:
-        pending = {int(s): prehistory_returns(ctx, int(s), day) for s in stores.tolist()}
-    return RegionCarry(
-        store_onhand=ctx.supply.store_initial[stores].copy(),
-        store_velocity=velocity,
-        dc_onhand=ctx.supply.dc_initial[region].copy(),
-        dc_velocity=velocity.sum(axis=0).astype(np.float32),
-        pending=pending,
-    )
 
 
 def initial_dc_carry(ctx: FactContext, region: int) -> DCCarry:
@@ -224,23 +202,3 @@ def store_step(
     """One store's day after its region's night (``carry`` None: the snapshot)."""
     carry = carry if carry is not None else initial_store_carry(ctx, store, day)
     return store_stock_day(ctx, store, day, carry, orders)
-
-
-def simulate_region_day(
-    ctx: FactContext, region: int, day: date, carry: RegionCarry | None
-) -> tuple[dict[str, pa.Table], RegionCarry]:
-    """Every fact of a region's day in one call (the region step, then each store's), and the
-    state it carries into the next day."""
-    stores = ctx.supply.region_stores[region]
-    carry = carry if carry is not None else initial_carry(ctx, region, day)
-    dc, parts = split_carry(carry, stores, ctx.store_id[stores])
-    night = region_step(ctx, region, day, dc, carry.store_onhand, carry.store_velocity)
-    tables = {name: [table] for name, table in night.tables.items()}
-    after = []
-    for store, part, orders in zip(stores.tolist(), parts, night.orders, strict=True):
-        rows, state = store_step(ctx, store, day, part, orders)
-        after.append(state)
-        for name, table in rows.items():
-            tables.setdefault(name, []).append(table)
-    out = {name: pa.concat_tables(t) for name, t in tables.items()}
-    return out, join_carry(night.dc, stores, after)
