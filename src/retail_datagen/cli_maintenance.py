@@ -1,4 +1,5 @@
-"""The `compact` and `repair` commands (registered on the main CLI app by ``retail_datagen.cli``).
+"""The `compact`, `repair` and `digest` commands (registered on the main CLI app by
+``retail_datagen.cli``).
 
 No ``from __future__ import annotations`` here: typer evaluates the annotations of commands
 defined inside ``register`` (see cli_serve.py).
@@ -12,7 +13,8 @@ __all__ = ["register"]
 
 
 def register(app: typer.Typer) -> None:
-    """Add `compact` (merge a month's part files) and `repair` (fix a damaged folder)."""
+    """Add `compact` (merge a month's part files), `repair` (fix a damaged folder) and
+    `digest` (compare datasets)."""
     from retail_datagen.cli import (
         ConfigOption,
         DataDirOption,
@@ -79,3 +81,28 @@ def register(app: typer.Typer) -> None:
             return
         for line in actions:
             _stdout().print(line)
+
+    @app.command()
+    @_cli_errors
+    def digest(
+        config: ConfigOption = None,
+        data_dir: DataDirOption = None,
+        table: Annotated[
+            list[str] | None,
+            typer.Option(
+                "--table",
+                help="Digest only this table (repeatable); default: every table.",
+                show_default=False,
+            ),
+        ] = None,
+    ) -> None:
+        """Print a content digest of each table: equal digests mean equal rows.
+
+        Row order, file layout, output format and engine do not change a digest, so two runs,
+        worker counts or engines that made the same data print the same lines.
+        """
+        from retail_datagen.storage.digest import table_digests
+
+        cfg = _load_config(config, data_dir)
+        for name, value in table_digests(_data_root(cfg), table or None).items():
+            _stdout().print(f"{name:<32} {value}")

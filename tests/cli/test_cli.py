@@ -22,7 +22,7 @@ from retail_datagen.storage.atomic import write_parquet_atomic
 from retail_datagen.storage.dimension_store import save_dimensions
 from retail_datagen.storage.layout import DataLayout
 
-COMMANDS = ["generate", "export", "validate", "status", "clear", "compact", "repair"]
+COMMANDS = ["generate", "export", "validate", "status", "clear", "compact", "repair", "digest"]
 FactFactory = Callable[..., pa.Table]
 
 # (case id, change to the small config or raw file text) — every one must be refused up front
