@@ -1,4 +1,4 @@
-"""Distances and positions on the globe, vectorised (also used by the fact engine).
+"""Distances and positions on the globe, vectorised (dimensions, facts and storage's SQL use it).
 
 Placement rules (nearest DC, customers within miles of a store, trips under 10 miles) all use
 great-circle distance in miles; this is the one implementation.

@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from retail_datagen.config.models import RetailConfig
-from retail_datagen.generators.fact_generator import plan_days, plan_window
-from retail_datagen.generators.generation_state import GenerationStateManager
+from retail_datagen.engine.fact_generator import plan_days, plan_window
+from retail_datagen.storage.state import GenerationStateManager
 
 __all__ = [
     "CONFIRM_ABOVE_BYTES",

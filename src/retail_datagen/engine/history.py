@@ -23,7 +23,6 @@ from retail_datagen.errors import DataStateError, UserError
 from retail_datagen.generators.dims.dates import build_dates
 from retail_datagen.generators.facts.order_lifecycle import as_of, end_of_day_us
 from retail_datagen.generators.facts.region_day import RegionCarry
-from retail_datagen.generators.generation_state import GenerationState, GenerationStateManager
 from retail_datagen.storage.compact import finish_interrupted_compactions
 from retail_datagen.storage.dimension_store import extend_dimensions
 from retail_datagen.storage.duckdb_store import load_dimensions
@@ -35,6 +34,7 @@ from retail_datagen.storage.fact_writer import (
 )
 from retail_datagen.storage.integrity import orphaned_facts_message
 from retail_datagen.storage.layout import DataLayout
+from retail_datagen.storage.state import GenerationState, GenerationStateManager
 
 __all__ = [
     "END_OF_DAY",

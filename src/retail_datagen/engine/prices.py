@@ -16,8 +16,8 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from retail_datagen.generators.dims.price_model import initial_prices, price_plan
 from retail_datagen.generators.dims.product_prices import price_history, with_current_prices
+from retail_datagen.generators.price_model import initial_prices, price_plan
 from retail_datagen.schema import TABLES, normalise
 from retail_datagen.storage.atomic import fsync_dir, write_parquet_atomic
 from retail_datagen.storage.layout import DataLayout

@@ -19,7 +19,6 @@ import pyarrow.parquet as pq
 from retail_datagen.engine.carry import carried_days
 from retail_datagen.engine.history import end_of, remove_leftovers
 from retail_datagen.errors import DataStateError
-from retail_datagen.generators.generation_state import GenerationState, GenerationStateManager
 from retail_datagen.schema import DIMENSIONS, FACTS, TABLES, normalise
 from retail_datagen.storage.duckdb_store import (
     discover_fact_files,
@@ -37,6 +36,7 @@ from retail_datagen.storage.integrity import (
 )
 from retail_datagen.storage.layout import DataLayout, FactKind, parse_fact_file
 from retail_datagen.storage.sql import ident
+from retail_datagen.storage.state import GenerationState, GenerationStateManager
 from retail_datagen.storage.store_writer import (
     open_writer,
     repair_dimension_exports,

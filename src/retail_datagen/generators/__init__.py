@@ -1,7 +1,7 @@
 """Generators: pure functions from configuration (and earlier tables) to Arrow tables.
 
-- ``dims/``: one module per dimension; ``master_generator`` is the recipe that builds them all
-  (``build_dimensions``) and saves them (``MasterDataGenerator``).
-- ``facts/``: one module per fact family; ``fact_generator`` is the recipe over them.
-- ``generation_state``: where a later run continues.
+- ``dims/``: one module per dimension; ``facts/``: one module per fact family.
+- Nothing here reads or writes the data folder: the recipes that build and save (the drivers
+  ``master_generator`` and ``fact_generator``, the run ``estimate``) live in ``engine/``, and
+  ``generation_state`` in ``storage/state``. Their old paths here only re-export them.
 """

@@ -157,8 +157,8 @@ def _committed_months(
 def compact(data_dir: str | Path, months: list[str] | None = None) -> list[CompactedMonth]:
     """Merge each month's committed parts (all months, or ``months`` as ``YYYY-MM``) into one
     file; return what was merged. Run it while no generation or stream writes the folder."""
-    from retail_datagen.generators.generation_state import GenerationStateManager
     from retail_datagen.storage.duckdb_store import refresh_fact_views
+    from retail_datagen.storage.state import GenerationStateManager
 
     layout = DataLayout.of(data_dir)
     state = GenerationStateManager(layout.root).load()

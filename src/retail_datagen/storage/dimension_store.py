@@ -13,11 +13,11 @@ from pathlib import Path
 import pyarrow as pa
 
 from retail_datagen.errors import DataStateError
-from retail_datagen.generators.generation_state import GenerationStateManager
 from retail_datagen.schema import DIMENSIONS, FACTS, get_table, normalise
 from retail_datagen.storage.atomic import write_parquet_atomic
 from retail_datagen.storage.duckdb_store import has_fact_data, missing_dimensions
 from retail_datagen.storage.layout import DataLayout
+from retail_datagen.storage.state import GenerationStateManager
 from retail_datagen.storage.store_writer import (
     open_writer,
     remove_dimension_exports,

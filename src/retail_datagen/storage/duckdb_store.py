@@ -25,11 +25,11 @@ import duckdb
 import pyarrow as pa
 
 from retail_datagen.errors import DataStateError, UserError
-from retail_datagen.generators.generation_state import GenerationStateManager
 from retail_datagen.schema import DIMENSIONS, FACTS, TABLES, Table, normalise
 from retail_datagen.storage.duckdb_access import is_lock_error, retry_on, settings
 from retail_datagen.storage.layout import DataLayout, parse_fact_file
 from retail_datagen.storage.sql import fetch_one, fetch_scalar, ident, literal
+from retail_datagen.storage.state import GenerationStateManager
 
 __all__ = [
     "MAX_PREVIEW_ROWS",

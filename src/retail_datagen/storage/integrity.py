@@ -19,7 +19,6 @@ import duckdb
 import pyarrow.parquet as pq
 
 from retail_datagen.errors import DataStateError
-from retail_datagen.generators.generation_state import GenerationState, GenerationStateManager
 from retail_datagen.schema import DIMENSIONS, FACTS, TABLES
 from retail_datagen.storage.atomic import TEMP_MARKER, pid_alive
 from retail_datagen.storage.compact import interrupted_compactions
@@ -31,6 +30,7 @@ from retail_datagen.storage.duckdb_store import (
 from retail_datagen.storage.fact_writer import uncommitted_files
 from retail_datagen.storage.layout import DataLayout, FactKind, parse_fact_file
 from retail_datagen.storage.sql import ident
+from retail_datagen.storage.state import GenerationState, GenerationStateManager
 
 __all__ = [
     "ALWAYS_DAILY_TABLES",

@@ -6,6 +6,8 @@ from typing import Any
 
 import duckdb
 
+from retail_datagen.geo import EARTH_RADIUS_MILES
+
 __all__ = ["fetch_one", "fetch_scalar", "haversine_miles_sql", "ident", "literal"]
 
 
@@ -41,9 +43,7 @@ def fetch_scalar(
 
 def haversine_miles_sql(lat1: str, lon1: str, lat2: str, lon2: str) -> str:
     """SQL for the great-circle distance in miles between two points given as SQL expressions
-    in degrees — the same formula and radius as ``generators/dims/geo.haversine_miles``."""
-    from retail_datagen.generators.dims.geo import EARTH_RADIUS_MILES
-
+    in degrees — the same formula and radius as ``geo.haversine_miles``."""
     return (
         f"2 * {EARTH_RADIUS_MILES} * asin(sqrt(least(1.0, "
         f"pow(sin(radians({lat2} - {lat1}) / 2), 2) + cos(radians({lat1})) * cos(radians({lat2}))"

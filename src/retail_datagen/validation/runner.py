@@ -18,12 +18,12 @@ from typing import get_args
 import duckdb
 
 from retail_datagen.errors import DataStateError
-from retail_datagen.generators.generation_state import GenerationStateManager
 from retail_datagen.schema import DIMENSIONS
 from retail_datagen.storage.duckdb_store import open_store, table_exists
 from retail_datagen.storage.integrity import Problem, ProblemArea, inspect
 from retail_datagen.storage.layout import DataLayout
 from retail_datagen.storage.sql import literal
+from retail_datagen.storage.state import GenerationStateManager
 from retail_datagen.validation.report import CheckKind, CheckResult, ValidationReport
 
 __all__ = [

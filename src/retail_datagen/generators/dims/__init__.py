@@ -2,7 +2,7 @@
 
 Tables: ``geographies``, ``distribution_centers``, ``stores``, ``trucks``, ``customers``,
 ``products``, ``dates``, ``inventory_snapshots``. Shared: ``profiles`` (shares, ranges, formats,
-hours, segments, department mix), ``geo`` (great-circle distance, nearest, offsets),
+hours, segments, department mix), :mod:`retail_datagen.geo` (great-circle distances),
 ``addresses``, ``identifiers`` (unique random-looking codes), ``allocation`` (exact shares).
 
 Each generator is a pure function of (config, dictionary tables, earlier dimensions) returning a

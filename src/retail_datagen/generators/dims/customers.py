@@ -21,11 +21,11 @@ import pyarrow as pa
 
 from retail_datagen import ids, rng, schema
 from retail_datagen.config.models import RetailConfig
+from retail_datagen.generators.allocation import largest_remainder
 from retail_datagen.generators.dims.addresses import street_addresses
-from retail_datagen.generators.dims.allocation import largest_remainder
-from retail_datagen.generators.dims.geo import offset_points
 from retail_datagen.generators.dims.identifiers import keyed_permutation
 from retail_datagen.generators.dims.profiles import CUSTOMER_SEGMENTS
+from retail_datagen.geo import offset_points
 from retail_datagen.schema.tables import DIM_CUSTOMERS
 
 __all__ = [

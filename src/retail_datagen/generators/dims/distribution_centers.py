@@ -13,7 +13,7 @@ import pyarrow as pa
 from retail_datagen import ids, rng, schema
 from retail_datagen.config.models import RetailConfig
 from retail_datagen.generators.dims.addresses import street_addresses
-from retail_datagen.generators.dims.geo import offset_points
+from retail_datagen.geo import offset_points
 from retail_datagen.schema.tables import DIM_DISTRIBUTION_CENTERS
 
 __all__ = ["DC_OFFSET_MILES", "generate_distribution_centers"]

@@ -16,7 +16,7 @@ import pyarrow.compute as pc
 
 from retail_datagen import money, schema
 from retail_datagen.config.models import RetailConfig
-from retail_datagen.generators.dims.price_model import (
+from retail_datagen.generators.price_model import (
     EPOCH_ORDINAL,
     INITIAL,
     REASONS,

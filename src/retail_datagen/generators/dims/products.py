@@ -25,7 +25,7 @@ import pyarrow.compute as pc
 from retail_datagen import money, rng, schema
 from retail_datagen.config.models import RetailConfig
 from retail_datagen.errors import DictionaryError
-from retail_datagen.generators.dims.allocation import capped_allocation
+from retail_datagen.generators.allocation import capped_allocation
 from retail_datagen.generators.dims.profiles import DEPARTMENT_MIX, OTHER_DEPARTMENT_SHARE
 from retail_datagen.schema.tables import DIM_PRODUCTS
 

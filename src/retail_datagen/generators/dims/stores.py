@@ -21,15 +21,15 @@ import pyarrow as pa
 
 from retail_datagen import ids, money, rng, schema
 from retail_datagen.config.models import RetailConfig
+from retail_datagen.generators.allocation import largest_remainder
 from retail_datagen.generators.dims.addresses import street_addresses
-from retail_datagen.generators.dims.allocation import largest_remainder
-from retail_datagen.generators.dims.geo import nearest_index, offset_points
 from retail_datagen.generators.dims.profiles import (
     MIN_TRAFFIC_CV,
     OPENING_HOURS,
     STORE_FORMATS,
     VOLUME_CLASSES,
 )
+from retail_datagen.geo import nearest_index, offset_points
 from retail_datagen.schema.tables import DIM_STORES
 
 __all__ = [

@@ -19,7 +19,7 @@ import pyarrow.compute as pc
 
 from retail_datagen import schema
 from retail_datagen.config.models import RetailConfig
-from retail_datagen.generators.dims.allocation import deal
+from retail_datagen.generators.allocation import deal
 from retail_datagen.generators.dims.identifiers import keyed_permutation, letters_and_digits
 from retail_datagen.generators.facts.stock_policy import (
     fleet_size,

@@ -15,15 +15,15 @@ import numpy as np
 import pyarrow as pa
 
 from retail_datagen.config.models import RetailConfig
-from retail_datagen.generators.dims.geo import haversine_miles
-from retail_datagen.generators.dims.price_model import (
+from retail_datagen.generators.facts import behaviour as B
+from retail_datagen.generators.facts.supply import SupplyChain, build_supply_chain
+from retail_datagen.generators.price_model import (
     PricePlan,
     initial_prices,
     price_plan,
     prices_on,
 )
-from retail_datagen.generators.facts import behaviour as B
-from retail_datagen.generators.facts.supply import SupplyChain, build_supply_chain
+from retail_datagen.geo import haversine_miles
 from retail_datagen.money import TAXABILITY_FACTOR, decimal_to_cents
 from retail_datagen.rng import substream_seeds, uniform_from_seeds
 

@@ -17,7 +17,7 @@ import pyarrow as pa
 
 from retail_datagen import calendar
 from retail_datagen.config.models import VolumeConfig
-from retail_datagen.generators.dims.allocation import deal
+from retail_datagen.generators.allocation import deal
 from retail_datagen.generators.facts import behaviour as B
 from retail_datagen.generators.facts.logistics import (
     LATEST_COMPLETION_S,

@@ -13,12 +13,12 @@ import numpy as np
 import pyarrow as pa
 
 from retail_datagen.config.models import RetailConfig
-from retail_datagen.generators.dims.geo import haversine_miles
 from retail_datagen.generators.facts.stock_policy import (
     review_days,
     store_daily_units,
     supplier_split,
 )
+from retail_datagen.geo import haversine_miles
 from retail_datagen.rng import substream_seeds, uniform_from_seeds
 
 __all__ = [
