@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Create .venv if missing, install retail-datagen with its dev tools, then run the linter, the
-# type checker and the test suite. Runs all three and exits non-zero if any of them failed.
+# type checker, the layer contracts (import-linter, pyproject.toml) and the test suite. Runs them
+# all and exits non-zero if any of them failed.
 # Extra arguments go to pytest (e.g. ./scripts/test.sh -k storage).
 set -uo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/_venv.sh"
@@ -21,6 +22,7 @@ for path in src tests bench; do
 done
 step ruff "$VENV/bin/ruff" check "${lint_paths[@]}"
 step mypy "$VENV/bin/mypy"
+step lint-imports "$VENV/bin/lint-imports" --no-cache
 
 # The browser tests (tests/web) drive Debian's chromium; Playwright's own browser downloads are
 # not used. Install it when missing (as root), or say how.
