@@ -6,7 +6,7 @@ never as a traceback.
 
 from __future__ import annotations
 
-__all__ = ["ConfigError", "DataStateError", "DictionaryError", "UserError"]
+__all__ = ["ConfigError", "DataStateError", "DictionaryError", "InputError", "UserError"]
 
 
 class UserError(Exception):
@@ -19,6 +19,10 @@ class ConfigError(UserError):
 
 class DictionaryError(UserError):
     """A dictionary CSV file is missing or has a bad row."""
+
+
+class InputError(UserError):
+    """A value typed by the user (an option, a request field) is malformed."""
 
 
 class DataStateError(UserError):
