@@ -196,20 +196,13 @@ def clear(
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Confirm the deletion.")] = False,
 ) -> None:
     """Delete the generated data (store, exports, state); dictionaries and configs stay."""
-    from retail_datagen.generators.generation_state import GenerationStateManager
+    from retail_datagen.services.data_folder import clear_data
 
     cfg = load_config(config, data_dir)
     root = data_root(cfg)
     if not yes:
         raise UserError(f"this deletes all generated data in {root}; re-run with --yes to confirm")
-    manager = GenerationStateManager(root)
-    legacy = {  # the seeds' legacy CSV folders, only when they live inside the data folder
-        key: value
-        for key, value in (("master", cfg.paths.master), ("facts", cfg.paths.facts))
-        if manager.layout.owns(Path(value).expanduser()) and Path(value).resolve() != root
-    }
-    result = manager.clear_all_data(legacy)
-    removed = result["removed"]
+    removed = clear_data(cfg)
     if not removed:
         stdout().print(f"nothing to delete in {root}")
         return

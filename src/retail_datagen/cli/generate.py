@@ -31,8 +31,8 @@ from retail_datagen.cli.common import (
 from retail_datagen.config.models import RetailConfig
 from retail_datagen.dates import parse_day
 from retail_datagen.errors import UserError
-from retail_datagen.generators.estimate import CONFIRM_LIMITS, GenerationEstimate, estimate_run
-from retail_datagen.generators.fact_generator import plan_window
+from retail_datagen.generators.estimate import CONFIRM_LIMITS, GenerationEstimate
+from retail_datagen.services.generation import continued_format, estimate_run, plan_window
 
 __all__ = ["generate"]
 
@@ -231,7 +231,6 @@ def generate(
         fmt = FileFormat.csv
     plan_start, plan_end = (None, None) if dims_only else plan_window(cfg, first, last, window)
 
-    from retail_datagen.generators.generation_state import GenerationStateManager
     from retail_datagen.storage.duckdb_store import has_dimensions
 
     root = data_root(cfg)
@@ -249,11 +248,9 @@ def generate(
         _note_stale_dimensions(cfg, root)
     if dims_only:
         return
-    state = GenerationStateManager(root).load()
-    if fmt is None:
-        fmt = FileFormat(state.output_format) if state.has_fact_data else FileFormat.parquet
-        csv_daily = csv_daily or (state.has_fact_data and state.csv_daily)
-    _generate_facts(cfg, plan_start, plan_end, workers, fmt.value, csv_daily)
+    # after the dimensions: --force has removed the facts whose format a run would continue
+    kind, daily = continued_format(cfg, fmt.value if fmt else None, csv_daily)
+    _generate_facts(cfg, plan_start, plan_end, workers, kind, daily)
 
 
 def _announce_estimate(size: GenerationEstimate, *, dry_run: bool, yes: bool) -> None:
