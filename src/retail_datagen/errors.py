@@ -6,7 +6,14 @@ never as a traceback.
 
 from __future__ import annotations
 
-__all__ = ["ConfigError", "DataStateError", "DictionaryError", "UserError"]
+__all__ = [
+    "ConfigError",
+    "DataStateError",
+    "DictionaryError",
+    "InputError",
+    "NotFoundError",
+    "UserError",
+]
 
 
 class UserError(Exception):
@@ -19,6 +26,14 @@ class ConfigError(UserError):
 
 class DictionaryError(UserError):
     """A dictionary CSV file is missing or has a bad row."""
+
+
+class InputError(UserError):
+    """A value typed by the user (an option, a request field) is malformed."""
+
+
+class NotFoundError(UserError):
+    """A name that names nothing: no such table, task, dead letter or disruption."""
 
 
 class DataStateError(UserError):

@@ -4,19 +4,19 @@ installed console script."""
 from __future__ import annotations
 
 import json
-import sys
-import types
+import shutil
 from collections.abc import Callable
-from datetime import date, datetime, timedelta
+from dataclasses import dataclass
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
 import pytest
+from tests.conftest import SMALL_CONFIG
 from typer.testing import CliRunner
 
 from retail_datagen.cli import app
-from retail_datagen.engine.progress import ProgressUpdate
 from retail_datagen.generators.generation_state import GenerationStateManager
 from retail_datagen.storage.atomic import write_parquet_atomic
 from retail_datagen.storage.dimension_store import save_dimensions
@@ -265,139 +265,126 @@ def test_secrets_in_error_messages_are_redacted(
     assert "TOPSECRET" not in result.stderr and "SharedAccessKey=***" in result.stderr
 
 
-# ---------------------------------------------------------------- generate, with fakes
-class _Recorder:
-    calls: list[dict[str, Any]]
+# ---------------------------------------------------------------- generate, for real
+@dataclass(frozen=True)
+class SmallFolder:
+    config: Path
+    data: Path
+    output: str  # what `generate --dims-only` printed
 
-    def __init__(self) -> None:
-        self.calls = []
+
+@pytest.fixture(scope="module")
+def small_dims(tmp_path_factory: pytest.TempPathFactory) -> SmallFolder:
+    """The small configuration's dimensions, generated once by `generate --dims-only`."""
+    folder = tmp_path_factory.mktemp("small")
+    config = folder / "config.json"
+    config.write_text(json.dumps(SMALL_CONFIG), encoding="utf-8")
+    data = folder / "data"
+    args = ["generate", "--dims-only", "--config", str(config), "--data-dir", str(data)]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    return SmallFolder(config, data, result.stdout)
 
 
 @pytest.fixture
-def fake_generators(monkeypatch: pytest.MonkeyPatch, dims: dict[str, pa.Table]) -> _Recorder:
-    """Stand-ins for the dimension and fact generators, to test the CLI wiring alone."""
-    record = _Recorder()
-
-    class FakeMaster:
-        def __init__(self, config: Any, progress: Any = None) -> None:
-            self.config = config
-            self.progress = progress
-
-        def generate_all_master_data(self, *, force: bool = False) -> dict[str, int]:
-            record.calls.append({"dims": True, "force": force})
-            save_dimensions(Path(self.config.paths.data), dims, force=force)
-            return {name: t.num_rows for name, t in dims.items()}
-
-    class FakeResult:
-        def __init__(self, rows: dict[str, int], start: datetime, end: datetime) -> None:
-            self.rows, self.start, self.end = rows, start, end
-            self.seconds, self.cancelled, self.message = 1.5, False, ""
-
-    class FakeFacts:
-        def __init__(self, config: Any, **kwargs: Any) -> None:
-            self.config, self.kwargs = config, kwargs
-
-        def generate_historical_data(self, start: Any = None, end: Any = None) -> FakeResult:
-            record.calls.append({"facts": True, "start": start, "end": end, **self.kwargs})
-            self.kwargs["progress"](
-                ProgressUpdate(50.0, 8, 16, ("fact_receipts",), 12.0, 5.0, "2024-01-01T00:00:00")
-            )
-            return FakeResult(
-                {"fact_receipts": 120, "fact_receipt_lines": 900},
-                datetime(2024, 1, 1),
-                datetime(2024, 1, 3, 23, 59, 59),
-            )
-
-    master = types.ModuleType("retail_datagen.generators.master_generator")
-    master.MasterDataGenerator = FakeMaster  # type: ignore[attr-defined]
-    facts = types.ModuleType("retail_datagen.generators.fact_generator")
-    facts.FactDataGenerator = FakeFacts  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, master.__name__, master)
-    monkeypatch.setitem(sys.modules, facts.__name__, facts)
-    return record
+def small(small_dims: SmallFolder, tmp_path: Path) -> SmallFolder:
+    """A copy of the generated folder that a test may change."""
+    data = tmp_path / "data"
+    shutil.copytree(small_dims.data, data)
+    return SmallFolder(small_dims.config, data, small_dims.output)
 
 
-def test_generate_dims_only_prints_row_counts(
-    runner: CliRunner, data_dir: Path, small_config_file: Path, fake_generators: _Recorder
-) -> None:
-    result = runner.invoke(
-        app,
-        [
-            "generate",
-            "--dims-only",
-            "--config",
-            str(small_config_file),
-            "--data-dir",
-            str(data_dir),
-        ],
+def _generate_days(runner: CliRunner, folder: SmallFolder, *args: str) -> Any:
+    base = ["generate", "--config", str(folder.config), "--data-dir", str(folder.data)]
+    return runner.invoke(app, [*base, "--workers", "1", *args])
+
+
+def test_generate_dims_only_prints_row_counts_and_makes_no_facts(small_dims: SmallFolder) -> None:
+    assert f"Dimensions in {small_dims.data}" in small_dims.output
+    assert "dim_customers" in small_dims.output and "2,000" in small_dims.output
+    assert not GenerationStateManager(small_dims.data).load().has_fact_data
+    assert not any(
+        p.name.startswith("fact_") for p in DataLayout.of(small_dims.data).export_dir.iterdir()
     )
-    assert result.exit_code == 0, result.output
-    assert "dim_customers" in result.stdout and "20" in result.stdout
-    assert fake_generators.calls == [{"dims": True, "force": False}]
 
 
 def test_generate_creates_missing_dims_then_facts_for_n_days(
-    runner: CliRunner, data_dir: Path, small_config_file: Path, fake_generators: _Recorder
+    runner: CliRunner, tmp_path: Path, small_config_file: Path
 ) -> None:
-    result = runner.invoke(
-        app,
-        [
-            "generate",
-            "--config",
-            str(small_config_file),
-            "--data-dir",
-            str(data_dir),
-            "--days",
-            "3",
-            "--workers",
-            "2",
-        ],
-    )
+    folder = SmallFolder(small_config_file, tmp_path / "data", "")
+    result = _generate_days(runner, folder, "--days", "2")
     assert result.exit_code == 0, result.output
-    dims_call, facts_call = fake_generators.calls
-    assert dims_call == {"dims": True, "force": False}
-    assert facts_call["start"] is None and facts_call["end"] == date(2024, 1, 3)
-    assert facts_call["workers"] == 2 and facts_call["output_format"] == "parquet"
-    assert "fact_receipt_lines" in result.stdout and "1,020" in result.stdout
+    assert "dim_stores" in result.stdout and "Facts 2024-01-01 → 2024-01-02" in result.stdout
+    assert "fact_receipt_lines" in result.stdout
+    state = GenerationStateManager(folder.data).load()
+    assert state.last_generated_timestamp is not None
+    assert state.last_generated_timestamp.date() == date(2024, 1, 2)
+    assert state.output_format == "parquet"
 
 
 def test_generate_continues_after_existing_facts_in_their_format(
-    runner: CliRunner, store: Path, fake_generators: _Recorder
+    runner: CliRunner, small: SmallFolder
 ) -> None:
-    GenerationStateManager(store).update(
-        has_fact_data=True,
-        last_generated_timestamp=datetime(2024, 2, 10, 23, 59, 59),
-        output_format="csv",
-        csv_daily=True,
-    )
-    result = runner.invoke(app, ["generate", "--data-dir", str(store), "--days", "2"])
-    assert result.exit_code == 0, result.output
-    (call,) = fake_generators.calls  # dimensions exist: not regenerated
-    assert call["end"] == date(2024, 2, 12)
-    assert call["output_format"] == "csv" and call["csv_daily"] is True
+    first = _generate_days(runner, small, "--days", "1", "--format", "csv", "--csv-daily")
+    assert first.exit_code == 0, first.output
+    again = _generate_days(runner, small, "--days", "1")  # no format: the stored one
+    assert again.exit_code == 0, again.output
+    assert "Dimensions" not in again.stdout and "Facts 2024-01-02 → 2024-01-02" in again.stdout
+    receipts = DataLayout.of(small.data).table_dir("fact_receipts")
+    assert sorted(p.name for p in receipts.iterdir()) == ["dt=2024-01-01", "dt=2024-01-02"]
+    state = GenerationStateManager(small.data).load()
+    assert (state.output_format, state.csv_daily) == ("csv", True)
 
 
 def test_generate_force_regenerates_dims_and_removes_facts(
-    runner: CliRunner, store: Path, fake_generators: _Recorder, make_fact: FactFactory
+    runner: CliRunner, small: SmallFolder, make_fact: FactFactory
 ) -> None:
-    layout = DataLayout.of(store)
+    layout = DataLayout.of(small.data)
     write_parquet_atomic(
         make_fact("fact_store_ops", 2), layout.fact_month_file("fact_store_ops", 2024, 1)
     )
-    refused = runner.invoke(app, ["generate", "--dims-only", "--data-dir", str(store)])
+    base = ["generate", "--dims-only", "--config", str(small.config), "--data-dir", str(small.data)]
+    refused = runner.invoke(app, base)
     assert refused.exit_code == 2 and "--force" in _one_error_line(refused.stderr)
-    forced = runner.invoke(app, ["generate", "--dims-only", "--force", "--data-dir", str(store)])
+    assert layout.table_dir("fact_store_ops").exists()
+    forced = runner.invoke(app, [*base, "--force"])
     assert forced.exit_code == 0, forced.output
+    assert "dim_stores" in forced.stdout
     assert not layout.table_dir("fact_store_ops").exists()
 
 
 def test_generate_notes_when_stored_dimensions_differ_from_the_config(
-    runner: CliRunner, store: Path, small_config_file: Path, fake_generators: _Recorder
+    runner: CliRunner, small: SmallFolder, small_config_dict: dict[str, Any], tmp_path: Path
 ) -> None:
-    result = runner.invoke(
-        app,
-        ["generate", "--config", str(small_config_file), "--data-dir", str(store), "--days", "1"],
-    )
+    other = tmp_path / "five_stores.json"
+    other.write_text(json.dumps(_merge(small_config_dict, {"volume": {"stores": 5}})))
+    result = _generate_days(runner, SmallFolder(other, small.data, ""), "--days", "1")
     assert result.exit_code == 0, result.output
-    assert "have 10 stores but the configuration asks for 6" in result.stderr
-    assert [c.get("facts") for c in fake_generators.calls] == [True]
+    assert "have 6 stores but the configuration asks for 5" in result.stderr
+    assert "Dimensions" not in result.stdout and "fact_receipts" in result.stdout
+
+
+def test_generated_dimensions_pass_validation(runner: CliRunner, small_dims: SmallFolder) -> None:
+    checked = runner.invoke(app, ["validate", "--data-dir", str(small_dims.data), "--json"])
+    assert checked.exit_code == 0, checked.stdout[-3000:]
+    report = json.loads(checked.stdout)
+    assert report["passed"] and report["failures"] == 0
+    assert all(r["violations"] in (None, 0) for r in report["results"])
+
+
+def test_geographies_beyond_the_dictionary_are_refused_before_writing(
+    runner: CliRunner, tmp_path: Path, small_config_dict: dict[str, Any]
+) -> None:
+    from retail_datagen.dictionaries.loader import DictionaryLoader
+
+    available = DictionaryLoader().geographies().num_rows
+    if available >= 1000:
+        pytest.skip("the shipped geography dictionary has the configurable maximum of rows")
+    change = {"volume": {"total_geographies": available + 1}}
+    config = write_bad_config(tmp_path, small_config_dict, change)
+    data = tmp_path / "data"
+    args = ["generate", "--dims-only", "--config", str(config), "--data-dir", str(data)]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2, result.output
+    assert "total_geographies" in _one_error_line(result.stderr)
+    assert not data.exists()

@@ -65,7 +65,7 @@ def test_yes_proceeds_and_a_small_run_needs_no_yes(
     def fake_facts(cfg: Any, first: Any, last: Any, *args: Any) -> None:
         started.append((first, last))
 
-    monkeypatch.setattr("retail_datagen.cli._generate_facts", fake_facts)
+    monkeypatch.setattr("retail_datagen.cli.generate._generate_facts", fake_facts)
     big = _generate(tmp_path / "big", "--yes")  # the default ~1,000 days
     small = _generate(tmp_path / "small", "--days", "2")
     assert big.exit_code == 0 and small.exit_code == 0, (big.output, small.output)

@@ -10,15 +10,11 @@ from typing import Any
 import pytest
 
 from retail_datagen.config.models import RetailConfig
-from retail_datagen.generators.estimate import (
-    CONFIRM_ABOVE_BYTES,
-    estimate_days,
-    estimate_run,
-    fact_rows_per_day,
-)
+from retail_datagen.generators.estimate import CONFIRM_ABOVE_BYTES, estimate_days, fact_rows_per_day
 from retail_datagen.generators.fact_generator import FactDataGenerator
 from retail_datagen.generators.generation_state import GenerationStateManager
 from retail_datagen.generators.master_generator import MasterDataGenerator
+from retail_datagen.services.generation import estimate_run
 from retail_datagen.storage.layout import DataLayout
 
 

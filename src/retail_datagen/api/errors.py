@@ -14,16 +14,16 @@ from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import compile_path
 
-from retail_datagen.api.services.errors import (
-    Busy,
-    Forbidden,
-    InvalidInput,
-    NotFound,
-    Unavailable,
-)
+from retail_datagen.api.services.errors import Busy, Forbidden, Unavailable
 from retail_datagen.api.services.tasks import one_line_error
 from retail_datagen.config.secrets import redact
-from retail_datagen.errors import ConfigError, DataStateError, UserError
+from retail_datagen.errors import (
+    ConfigError,
+    DataStateError,
+    InputError,
+    NotFoundError,
+    UserError,
+)
 
 __all__ = ["install_error_handlers", "status_for", "validation_detail"]
 
@@ -35,13 +35,13 @@ _HTTP_METHODS = {"GET", "PUT", "POST", "DELETE", "PATCH", "HEAD", "OPTIONS", "TR
 def status_for(exc: UserError) -> int:
     """The HTTP status of a user error (most specific class first)."""
     for cls, status in (
-        (NotFound, 404),
+        (NotFoundError, 404),
         (Forbidden, 403),
         (Unavailable, 503),
         (Busy, 409),
         (DataStateError, 409),
         (ConfigError, 422),
-        (InvalidInput, 422),
+        (InputError, 422),
     ):
         if isinstance(exc, cls):
             return status

@@ -3,20 +3,18 @@
 The figures are linear in the configuration's volumes and the number of days; the constants
 below were measured on the project's machine (2 cores). An estimate is meant to be within
 about 2× of the real run: enough to tell a 1-minute job from a 1-hour, 100 GB one.
-The CLI (``generate``, ``--dry-run``) and the API (``GET /api/generation/estimate``) use it.
+The CLI (``generate``, ``--dry-run``) and the API (``GET /api/generation/estimate``) use it
+through :func:`retail_datagen.services.generation.estimate_run`.
 """
 
 from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from datetime import date, timedelta
-from pathlib import Path
+from datetime import date
 from typing import Any
 
 from retail_datagen.config.models import RetailConfig
-from retail_datagen.engine.fact_generator import plan_days, plan_window
-from retail_datagen.storage.state import GenerationStateManager
 
 __all__ = [
     "CONFIRM_ABOVE_BYTES",
@@ -24,7 +22,6 @@ __all__ = [
     "CONFIRM_LIMITS",
     "GenerationEstimate",
     "estimate_days",
-    "estimate_run",
     "fact_rows_per_day",
 ]
 
@@ -142,34 +139,6 @@ def estimate_days(
         workers=used,
         output_format=output_format,
     )
-
-
-def estimate_run(
-    config: RetailConfig,
-    start: date | None,
-    end: date | None,
-    days: int | None,
-    *,
-    workers: int | None = None,
-    output_format: str | None = None,
-    names: tuple[str, str, str] = ("--start", "--end", "--days"),
-    fresh: bool = False,
-) -> GenerationEstimate:
-    """The estimate of the run that ``generate`` would start with these options (reads only).
-
-    The same window rules as the run itself: ``start``/``end``/``days`` as the CLI options or API
-    fields, continuing after the facts already in the data folder (unless ``fresh``: the run
-    removes them first).
-    """
-    state = GenerationStateManager(Path(config.paths.data)).load()
-    existing = state.has_fact_data and not fresh
-    last_generated = state.last_generated_timestamp if existing else None
-    fmt = output_format or (state.output_format if existing else "parquet")
-    first, last = plan_window(config, start, end, days, names=names)
-    begin, finish = plan_days(config, last_generated, first, last, date.today())
-    if begin > finish:
-        finish = begin - timedelta(days=1)
-    return estimate_days(config, begin, finish, workers=workers, output_format=fmt)
 
 
 def format_count(rows: int) -> str:

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from retail_datagen.config.models import RetailConfig
+from retail_datagen.dates import parse_day
 from retail_datagen.engine.history import History, end_of, remove_leftovers
 from retail_datagen.engine.local import Cancelled, LocalEngine
 from retail_datagen.engine.partitions import GENERATED_TABLES, UnitResult, canonical_units
@@ -23,7 +24,7 @@ from retail_datagen.generators.facts.supply import region_stores
 from retail_datagen.storage.duckdb_store import refresh_fact_views
 from retail_datagen.storage.layout import DataLayout
 
-__all__ = ["FactDataGenerator", "GenerationResult", "plan_days", "plan_window"]
+__all__ = ["FactDataGenerator", "GenerationResult", "plan_days"]
 
 
 @dataclass(frozen=True)
@@ -41,17 +42,6 @@ class GenerationResult:
         return sum(self.rows.values())
 
 
-def _as_day(value: date | datetime | str, what: str) -> date:
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise UserError(f"{what} = {value!r}: not a date (use YYYY-MM-DD)") from None
-
-
 def plan_days(
     config: RetailConfig,
     last_generated: datetime | None,
@@ -67,7 +57,7 @@ def plan_days(
     latest = today - timedelta(days=1)
     follow_on = last_generated.date() + timedelta(days=1) if last_generated else None
     if start is not None:
-        first = _as_day(start, "start")
+        first = parse_day(start, "start")
         if follow_on is not None and first != follow_on:
             raise DataStateError(
                 f"facts already exist through {last_generated:%Y-%m-%d}; a new run must start "
@@ -75,49 +65,13 @@ def plan_days(
             )
     else:
         first = follow_on or config.historical.start_date
-    last = _as_day(end, "end") if end is not None else latest
+    last = parse_day(end, "end") if end is not None else latest
     if last > latest:
         raise UserError(
             f"end = {last.isoformat()} is not in the past; the latest complete day is "
             f"{latest.isoformat()} (streaming covers today)"
         )
     return first, last
-
-
-def plan_window(
-    config: RetailConfig,
-    start: date | None,
-    end: date | None,
-    days: int | None,
-    names: tuple[str, str, str] = ("--start", "--end", "--days"),
-) -> tuple[date | None, date | None]:
-    """Turn start/end/days (CLI options or API fields) into a run's (start, inclusive end).
-
-    ``days`` counts from ``start``, or back from ``end``, or from the continuation point; the
-    result never reaches into today. ``names`` are how the caller calls the three inputs.
-    """
-    start_name, end_name, days_name = names
-    latest = date.today() - timedelta(days=1)
-    for option, value in ((start_name, start), (end_name, end)):
-        if value is not None and value > latest:
-            raise UserError(
-                f"{option} {value.isoformat()} is not in the past; the latest complete day is "
-                f"{latest.isoformat()}"
-            )
-    if start is not None and end is not None and start > end:
-        raise UserError(f"{start_name} {start} is after {end_name} {end}")
-    if days is None:
-        return start, end
-    if start is not None and end is not None:
-        raise UserError(f"use at most two of {start_name}, {end_name} and {days_name}")
-    if end is not None:
-        return end - timedelta(days=days - 1), end
-    if start is None:
-        history = History.open(config.paths.data)
-        last = history.last_day
-        first = last + timedelta(days=1) if last else config.historical.start_date
-        return None, min(first + timedelta(days=days - 1), latest)
-    return start, min(start + timedelta(days=days - 1), latest)
 
 
 class FactDataGenerator:

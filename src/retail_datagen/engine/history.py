@@ -97,12 +97,10 @@ class History:
         layout = DataLayout.of(data_dir)
         manager = GenerationStateManager(layout.root)
         state = manager.load()
-        has_facts = state.has_fact_data and state.last_generated_timestamp is not None
-        fmt = output_format or (state.output_format if has_facts else "parquet")
-        daily = csv_daily if csv_daily is not None else (state.csv_daily if has_facts else False)
+        fmt, daily = state.continued_output(output_format or None, csv_daily)
         if fmt not in ("parquet", "csv"):
             raise UserError(f"format = {fmt!r}: use parquet or csv")
-        if has_facts and (state.output_format != fmt or state.csv_daily != daily):
+        if state.has_history and (state.output_format != fmt or state.csv_daily != daily):
             stored = "daily CSV" if state.csv_daily else state.output_format
             raise DataStateError(
                 f"the existing facts are {stored}; continue in that format, or convert them with"

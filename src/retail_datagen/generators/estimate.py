@@ -7,7 +7,6 @@ from retail_datagen.engine.estimate import (
     CONFIRM_LIMITS,
     GenerationEstimate,
     estimate_days,
-    estimate_run,
     fact_rows_per_day,
 )
 
@@ -17,6 +16,5 @@ __all__ = [
     "CONFIRM_LIMITS",
     "GenerationEstimate",
     "estimate_days",
-    "estimate_run",
     "fact_rows_per_day",
 ]

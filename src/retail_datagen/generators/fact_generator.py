@@ -5,7 +5,6 @@ from retail_datagen.engine.fact_generator import (
     FactDataGenerator,
     GenerationResult,
     plan_days,
-    plan_window,
 )
 
-__all__ = ["FactDataGenerator", "GenerationResult", "plan_days", "plan_window"]
+__all__ = ["FactDataGenerator", "GenerationResult", "plan_days"]

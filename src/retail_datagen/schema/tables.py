@@ -5,6 +5,7 @@ Column names are PascalCase as in the seeds; the seeds' columns come first, extr
 
 from __future__ import annotations
 
+from retail_datagen.errors import NotFoundError
 from retail_datagen.schema.registry import Column, ForeignKey, Kind, Table
 
 __all__ = ["DIMENSIONS", "EVENT_PAYLOADS", "FACTS", "TABLES", "get_payload", "get_table"]
@@ -583,11 +584,13 @@ EVENT_PAYLOADS: tuple[Table, ...] = (PRICE_CHANGES,)
 
 
 def get_table(name: str) -> Table:
-    """Look a table up by name; an unknown name lists the known ones."""
-    try:
-        return TABLES[name]
-    except KeyError:
-        raise KeyError(f"unknown table {name!r}; known tables: {', '.join(TABLES)}") from None
+    """The table called ``name`` — the one lookup by name (CLI options, API paths, storage), so
+    no SQL is ever built from any other name; an unknown one is a :class:`NotFoundError` that
+    lists the known ones."""
+    table = TABLES.get(name)
+    if table is None:
+        raise NotFoundError(f"unknown table {name!r}; known tables: {', '.join(TABLES)}")
+    return table
 
 
 def get_payload(name: str) -> Table:

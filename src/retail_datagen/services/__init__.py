@@ -1,6 +1,11 @@
-"""Services: what the CLI and the API both do, written once — generation windows, continuing in
-the stored output format, clearing a data folder, finding a table by name.
+"""Use cases shared by the command line and the web API, so each rule is written once:
 
-The layer above engine, storage, streaming and validation, and below ``cli`` and ``api``: a
-command or a route parses its input, calls a service and renders the result.
+* :mod:`.generation` — the window of a fact run (``start``/``end``/``days``), the output format
+  it continues in, and its estimate;
+* :mod:`.data_folder` — clearing what retail-datagen created in a data folder.
+
+Services sit above storage, state, engine and generators and may import them; they never import
+``retail_datagen.cli`` or ``retail_datagen.api``. A table is found by name with
+:func:`retail_datagen.schema.get_table` and a typed date or time is parsed by
+:mod:`retail_datagen.dates`: storage and the generators need those too, so they live lower down.
 """

@@ -25,7 +25,7 @@ import duckdb
 import pyarrow as pa
 
 from retail_datagen.errors import DataStateError, UserError
-from retail_datagen.schema import DIMENSIONS, FACTS, TABLES, Table, normalise
+from retail_datagen.schema import DIMENSIONS, FACTS, TABLES, Table, get_table, normalise
 from retail_datagen.storage.duckdb_access import is_lock_error, retry_on, settings
 from retail_datagen.storage.layout import DataLayout, parse_fact_file
 from retail_datagen.storage.sql import fetch_one, fetch_scalar, ident, literal
@@ -52,7 +52,6 @@ __all__ = [
     "read_store",
     "reader_sql",
     "refresh_fact_views",
-    "resolve_table",
     "store_tables",
     "stored_fact_files",
     "table_exists",
@@ -64,14 +63,6 @@ T = TypeVar("T")
 
 
 # ---------------------------------------------------------------- names and SQL text
-def resolve_table(name: str) -> Table:
-    """The registry table called ``name``; anything else is a one-line :class:`UserError`."""
-    table = TABLES.get(name)
-    if table is None:
-        raise UserError(f"unknown table {name!r}; known tables: {', '.join(TABLES)}")
-    return table
-
-
 def _file_list(files: list[Path]) -> str:
     return "[" + ", ".join(literal(str(f)) for f in files) + "]"
 
@@ -134,7 +125,7 @@ def _preferred_kinds(layout: DataLayout) -> tuple[SourceKind, ...]:
 def fact_files(data_dir: str | Path, table: str) -> FactFiles | None:
     """The files a fact table's view reads, or None when it has none yet."""
     layout = DataLayout.of(data_dir)
-    spec = resolve_table(table)
+    spec = get_table(table)
     if not spec.is_fact:
         raise UserError(f"{table} is a dimension, not a fact table")
     return _fact_files(layout, spec.name, _preferred_kinds(layout))
@@ -370,7 +361,7 @@ def connect(
     layout = DataLayout.of(data_dir)
     if not layout.duckdb_path.exists():
         raise _no_data(layout)
-    selected = [resolve_table(t) for t in tables] if tables is not None else list(TABLES.values())
+    selected = [get_table(t) for t in tables] if tables is not None else list(TABLES.values())
     con = _reader_connection(layout.root, ordered, threads)
     try:
         _create_read_views(con, layout, selected)
@@ -508,7 +499,7 @@ def list_tables(data_dir: str | Path) -> list[TableInfo]:
 
 def preview(data_dir: str | Path, table: str, limit: int = 100, offset: int = 0) -> pa.Table:
     """Up to ``limit`` (≤ 1000) rows of a table from ``offset``, in storage order, as Arrow."""
-    spec = resolve_table(table)
+    spec = get_table(table)
     if not 1 <= limit <= MAX_PREVIEW_ROWS:
         raise UserError(f"limit = {limit}: must be between 1 and {MAX_PREVIEW_ROWS}")
     if offset < 0:
@@ -527,7 +518,7 @@ def preview(data_dir: str | Path, table: str, limit: int = 100, offset: int = 0)
 
 def fact_date_range(data_dir: str | Path, table: str) -> tuple[datetime, datetime] | None:
     """(min, max) of a fact table's time column, or None when it has no rows."""
-    spec = resolve_table(table)
+    spec = get_table(table)
     if not spec.is_fact or spec.time_column is None:
         raise UserError(f"{spec.name} is not a fact table; only facts have a date range")
     column = ident(spec.time_column)

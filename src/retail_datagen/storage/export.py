@@ -22,14 +22,13 @@ from typing import Literal
 import duckdb
 
 from retail_datagen.errors import DataStateError, UserError
-from retail_datagen.schema import DIMENSIONS, FACTS, Table, normalise
+from retail_datagen.schema import DIMENSIONS, FACTS, Table, get_table, normalise
 from retail_datagen.storage.atomic import atomic_path, commit, temp_path_for, write_parquet_atomic
 from retail_datagen.storage.duckdb_store import (
     FactFiles,
     in_flight_file,
     open_store,
     reader_sql,
-    resolve_table,
     stored_fact_files,
     table_exists,
 )
@@ -185,7 +184,7 @@ def export_data(
     if out_dir is not None:  # an explicit output folder holds the table folders directly
         target = _ExportTarget(layout.root, Path(out_dir).expanduser().resolve())
     same_place = target.export_dir == layout.export_dir
-    selected = [resolve_table(t) for t in tables] if tables else [*DIMENSIONS, *FACTS]
+    selected = [get_table(t) for t in tables] if tables else [*DIMENSIONS, *FACTS]
     written: list[Path] = []
     # one thread: an ordered copy then streams one row group at a time in bounded memory
     with open_store(layout.root, tables=[t.name for t in selected], threads=1) as con:

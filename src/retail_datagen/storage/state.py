@@ -44,6 +44,22 @@ class GenerationState(BaseModel):
     output_format: OutputFormat = "parquet"
     csv_daily: bool = False
 
+    @property
+    def has_history(self) -> bool:
+        """Facts exist and where they end is known: the next run continues after them."""
+        return self.has_fact_data and self.last_generated_timestamp is not None
+
+    def continued_output(
+        self, fmt: str | None = None, csv_daily: bool | None = None
+    ) -> tuple[str, bool]:
+        """The output of the next fact run: what was asked for, else the stored facts' own format
+        (a folder holds one format), else Parquet. ``None`` means "not asked"."""
+        if fmt is None:
+            fmt = self.output_format if self.has_history else "parquet"
+        if csv_daily is None:
+            csv_daily = self.csv_daily if self.has_history else False
+        return fmt, csv_daily
+
 
 class GenerationStateManager:
     """Load, save and reset ``<data_dir>/generation_state.json``; clear a data folder safely."""

@@ -32,6 +32,7 @@ import numpy as np
 import pyarrow as pa
 
 from retail_datagen.config.models import RetailConfig
+from retail_datagen.dates import parse_time
 from retail_datagen.engine.carry import in_flight_orders
 from retail_datagen.engine.history import History
 from retail_datagen.engine.simulation import Simulation
@@ -79,17 +80,7 @@ class _Day:
 
 
 def _parse_watermark(value: datetime | date | str) -> datetime:
-    if isinstance(value, datetime):
-        return value.replace(tzinfo=None)
-    if isinstance(value, date):
-        return datetime.combine(value, datetime.min.time())
-    try:
-        return datetime.fromisoformat(value.strip()).replace(tzinfo=None)
-    except ValueError:
-        raise UserError(
-            f"--from {value!r}: not a timestamp (use the stored watermark, e.g. "
-            "2024-03-02T23:59:59.999999)"
-        ) from None
+    return parse_time(value, "--from", "the stored watermark, e.g. 2024-03-02T23:59:59.999999")
 
 
 class EventStreamer:

@@ -18,6 +18,7 @@ from retail_datagen.api.services import data
 from retail_datagen.api.services.errors import Busy
 from retail_datagen.api.services.paths import checked_export_dir
 from retail_datagen.errors import UserError
+from retail_datagen.services.data_folder import clear_data
 
 router = APIRouter(prefix="/api", tags=["data"])
 CANCEL_TIMEOUT = 30.0
@@ -70,9 +71,8 @@ async def clear(services: ServicesDep, body: ClearRequest) -> ClearResponse:
     removed = await run_in_threadpool(
         services.tasks.exclusive,
         "clear",
-        data.clear_data,
+        clear_data,
         services.config.config,
-        services.root,
     )
     return ClearResponse(
         data_dir=str(services.root),

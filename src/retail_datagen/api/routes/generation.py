@@ -18,7 +18,8 @@ from retail_datagen.api.models import (
     TaskInfo,
 )
 from retail_datagen.api.services import data, generation
-from retail_datagen.api.services.errors import InvalidInput
+from retail_datagen.dates import parse_day
+from retail_datagen.services.generation import plan_facts
 
 router = APIRouter(prefix="/api", tags=["generation"])
 
@@ -35,13 +36,14 @@ def generate_dimensions(services: ServicesDep, body: GenerateDimensionsRequest) 
 def generate_facts(services: ServicesDep, body: GenerateFactsRequest) -> TaskInfo:
     """Start a task for historical facts: a range, N days, or until now (yesterday)."""
     config = services.config.config
-    plan = generation.plan_facts(
+    plan = plan_facts(
         config,
         body.start,
         None if body.until_now else body.end,
         body.days,
         body.format,
         body.csv_daily,
+        names=generation.API_NAMES,
     )
     workers = body.workers or services.settings.workers
     work = generation.facts_work(config, plan, workers)
@@ -78,10 +80,7 @@ def estimate_facts(
 
 
 def _day(text: str | None, name: str) -> date | None:
-    try:
-        return date.fromisoformat(text) if text is not None else None
-    except ValueError as exc:
-        raise InvalidInput(f"{name} = {text!r}: {exc}") from None
+    return parse_day(text, name) if text is not None else None
 
 
 @router.get("/state", response_model=StateResponse)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query, status
@@ -21,16 +20,10 @@ from retail_datagen.api.models import (
     ReplayResult,
 )
 from retail_datagen.api.services.errors import InvalidInput
+from retail_datagen.dates import parse_time
 
 router = APIRouter(prefix="/api", tags=["resilience"])
 ISO_LOCAL_TIME = LOCAL_TIME_PATTERN
-
-
-def _local_time(text: str) -> datetime:
-    try:
-        return datetime.fromisoformat(text)
-    except ValueError as exc:
-        raise InvalidInput(f"active_at = {text!r}: {exc}") from None
 
 
 @router.get("/dead-letters", response_model=DeadLetterList)
@@ -57,7 +50,9 @@ def list_disruptions(
         Query(pattern=ISO_LOCAL_TIME, description="only those active then (local, ISO-8601)"),
     ] = None,
 ) -> DisruptionList:
-    items = services.stream.list_disruptions(_local_time(active_at) if active_at else None)
+    items = services.stream.list_disruptions(
+        parse_time(active_at, "active_at") if active_at else None
+    )
     return DisruptionList(disruptions=[DisruptionInfo.model_validate(d) for d in items])
 
 

@@ -11,7 +11,7 @@ from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
 from retail_datagen.errors import DataStateError
-from retail_datagen.generators.generation_state import GenerationStateManager
+from retail_datagen.storage.state import GenerationStateManager
 from retail_datagen.streaming.checkpoint import CheckpointStore
 
 __all__ = ["simulated_now"]

@@ -1,6 +1,7 @@
 """Read-side and maintenance services over the data folder: tables, previews, dashboard
-figures, state, export, validation and clearing — each a call into the same library functions
-the CLI uses (``storage``, ``validation``, ``generators.generation_state``)."""
+figures, state, export and validation — each a call into the same library functions the CLI
+uses (``storage``, ``validation``, ``storage.state``); clearing is
+:func:`retail_datagen.services.data_folder.clear_data`."""
 
 from __future__ import annotations
 
@@ -12,13 +13,10 @@ from typing import Any
 
 import duckdb
 
-from retail_datagen.api.services.paths import checked_table
 from retail_datagen.api.services.tasks import TaskCancelled, TaskContext, Work
-from retail_datagen.config.models import RetailConfig
 from retail_datagen.engine.progress import ProgressTracker
 from retail_datagen.errors import DataStateError
-from retail_datagen.generators.generation_state import GenerationStateManager
-from retail_datagen.schema import DIMENSIONS, FACTS
+from retail_datagen.schema import DIMENSIONS, FACTS, get_table
 from retail_datagen.storage.duckdb_store import (
     MAX_PREVIEW_ROWS,
     TableInfo,
@@ -32,10 +30,10 @@ from retail_datagen.storage.duckdb_store import (
 from retail_datagen.storage.export import ExportFormat, export_data
 from retail_datagen.storage.layout import DataLayout
 from retail_datagen.storage.sql import ident
+from retail_datagen.storage.state import GenerationStateManager
 
 __all__ = [
     "MAX_PREVIEW_ROWS",
-    "clear_data",
     "dashboard",
     "date_range",
     "export_work",
@@ -77,7 +75,7 @@ def tables(root: Path) -> list[TableInfo]:
 
 
 def table_preview(root: Path, name: str, limit: int, offset: int) -> dict[str, Any]:
-    spec = checked_table(name)
+    spec = get_table(name)
     columns = [{"name": c.name, "type": c.kind.duckdb, "doc": c.doc} for c in spec.columns]
     if not _has_store(root):
         return {
@@ -93,7 +91,7 @@ def table_preview(root: Path, name: str, limit: int, offset: int) -> dict[str, A
 
 
 def date_range(root: Path, name: str) -> tuple[datetime, datetime] | None:
-    spec = checked_table(name)
+    spec = get_table(name)
     if not _has_store(root):
         return None
     return fact_date_range(root, spec.name)
@@ -167,7 +165,7 @@ def export_work(
 ) -> Work:
     """Export table by table (the CLI's ``export_data``), so progress and cancel are per table."""
     selected = (
-        [checked_table(n).name for n in names] if names else [t.name for t in (*DIMENSIONS, *FACTS)]
+        [get_table(n).name for n in names] if names else [t.name for t in (*DIMENSIONS, *FACTS)]
     )
 
     def work(ctx: TaskContext) -> dict[str, Any]:
@@ -214,17 +212,3 @@ def validate_work(root: Path) -> Work:
         return report
 
     return work
-
-
-def clear_data(config: RetailConfig, root: Path) -> list[str]:
-    """Delete what retail-datagen created in the data folder (as ``clear --yes``), including
-    the legacy CSV folders only when they live inside the data folder."""
-    manager = GenerationStateManager(root)
-    legacy = {
-        key: value
-        for key, value in (("master", config.paths.master), ("facts", config.paths.facts))
-        if manager.layout.owns(Path(value).expanduser()) and Path(value).resolve() != root
-    }
-    result = manager.clear_all_data(legacy)
-    removed: list[str] = result["removed"]
-    return removed

@@ -5,12 +5,12 @@ They extend the library's :class:`UserError` family, so their message is shown a
 
 from __future__ import annotations
 
-from retail_datagen.errors import DataStateError, UserError
+from retail_datagen.errors import DataStateError, InputError, NotFoundError, UserError
 
 __all__ = ["Busy", "Forbidden", "InvalidInput", "NotFound", "Unavailable"]
 
 
-class NotFound(UserError):
+class NotFound(NotFoundError):
     """No such task, table, dead letter or disruption (404)."""
 
 
@@ -26,5 +26,5 @@ class Unavailable(UserError):
     """A feature that this build or this moment cannot provide (503)."""
 
 
-class InvalidInput(UserError):
+class InvalidInput(InputError):
     """A request value a library model rejected (422), e.g. a disruption's window."""

@@ -1,4 +1,5 @@
-"""Generation as tasks: the same library calls and planning rules as ``retail-datagen generate``.
+"""Generation as tasks: the same library calls and planning rules
+(:mod:`retail_datagen.services.generation`) as ``retail-datagen generate``.
 
 Everything a request can get wrong (dates, an overlapping start, dimensions under existing facts)
 is checked before the task is created, so the client gets a 4xx at once instead of a failed task.
@@ -6,29 +7,25 @@ is checked before the task is created, so the client gets a 4xx at once instead 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any, Literal
 
 from retail_datagen.api.services.tasks import TaskCancelled, TaskContext, Work
 from retail_datagen.config.models import RetailConfig
+from retail_datagen.engine.estimate import GenerationEstimate
+from retail_datagen.engine.fact_generator import FactDataGenerator, GenerationResult
+from retail_datagen.engine.master_generator import MasterDataGenerator
 from retail_datagen.engine.progress import ProgressTracker
 from retail_datagen.errors import DataStateError
-from retail_datagen.generators.estimate import GenerationEstimate, estimate_run
-from retail_datagen.generators.fact_generator import (
-    FactDataGenerator,
-    GenerationResult,
-    plan_days,
-    plan_window,
-)
-from retail_datagen.generators.generation_state import GenerationStateManager
-from retail_datagen.generators.master_generator import MasterDataGenerator
 from retail_datagen.schema import DIMENSIONS
+from retail_datagen.services.generation import FactPlan, estimate_run
 from retail_datagen.storage.dimension_store import facts_exist
 from retail_datagen.storage.duckdb_store import has_dimensions
 
-__all__ = ["FactPlan", "dimensions_work", "estimate_facts", "facts_work", "plan_facts"]
+__all__ = ["API_NAMES", "dimensions_work", "estimate_facts", "facts_work"]
+
+API_NAMES = ("start", "end", "days")
 
 FileFormat = Literal["parquet", "csv"]
 
@@ -66,34 +63,6 @@ def dimensions_work(config: RetailConfig, force: bool) -> Work:
     return work
 
 
-@dataclass(frozen=True)
-class FactPlan:
-    start: date | None  # None: continue after the last generated day
-    end: date | None  # None: yesterday ("until now")
-    output_format: FileFormat
-    csv_daily: bool
-
-
-def plan_facts(
-    config: RetailConfig,
-    start: date | None,
-    end: date | None,
-    days: int | None,
-    fmt: FileFormat | None,
-    csv_daily: bool,
-) -> FactPlan:
-    """The CLI's window rules (``--start/--end/--days``) and format defaults, checked now."""
-    root = Path(config.paths.data)
-    first, last = plan_window(config, start, end, days, names=("start", "end", "days"))
-    state = GenerationStateManager(root).load()
-    last_generated = state.last_generated_timestamp if state.has_fact_data else None
-    plan_days(config, last_generated, first, last, date.today())  # raises for a bad start
-    if fmt is None:
-        fmt = state.output_format if state.has_fact_data else "parquet"
-        csv_daily = csv_daily or (state.has_fact_data and state.csv_daily)
-    return FactPlan(first, last, fmt, csv_daily)
-
-
 def estimate_facts(
     config: RetailConfig,
     start: date | None,
@@ -110,7 +79,7 @@ def estimate_facts(
         days,
         workers=workers,
         output_format=fmt,
-        names=("start", "end", "days"),
+        names=API_NAMES,
     )
 
 

@@ -3,7 +3,7 @@
 * export folders must lie inside the data folder;
 * ``file://`` sinks must lie inside the data folder or a directory listed in
   ``RETAIL_DATAGEN_ALLOWED_SINK_DIRS`` (``os.pathsep``-separated);
-* table names must be registry names (``storage.duckdb_store.resolve_table``).
+* table names must be registry names (``schema.get_table``, a 404 for any other name).
 
 Paths are resolved (``..`` and symlinks followed) before the check, so ``../`` tricks and
 symlinks pointing outside are refused.
@@ -14,11 +14,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 
-from retail_datagen.api.services.errors import Forbidden, NotFound
+from retail_datagen.api.services.errors import Forbidden
 from retail_datagen.errors import UserError
-from retail_datagen.schema import TABLES, Table
 
-__all__ = ["checked_export_dir", "checked_sink_file", "checked_table", "inside"]
+__all__ = ["checked_export_dir", "checked_sink_file", "inside"]
 
 
 def inside(path: Path, folder: Path) -> bool:
@@ -61,11 +60,3 @@ def checked_sink_file(path: Path, root: Path, allowed: Iterable[Path]) -> Path:
             "data folder or add a directory to RETAIL_DATAGEN_ALLOWED_SINK_DIRS"
         )
     return resolved
-
-
-def checked_table(name: str) -> Table:
-    """The registry table called ``name`` (404 for anything else, no SQL is built first)."""
-    table = TABLES.get(name)
-    if table is None:
-        raise NotFound(f"unknown table {name!r}; GET /api/tables lists the tables")
-    return table
