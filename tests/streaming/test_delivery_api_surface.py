@@ -35,6 +35,8 @@ EXPECTED = {
     },
     "retail_datagen.streaming.stats": {
         "CIRCUIT_STATES",
+        "DeliveryCounts",
+        "StatsSnapshot",
         "StreamStats",
         "StreamStatsCollector",
         "render_prometheus",
