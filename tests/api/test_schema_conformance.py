@@ -113,3 +113,22 @@ def test_request_constraints_are_in_the_schema(make_app: Any) -> None:
     assert "fact_receipts" in tables["enum"]
     facts = components["GenerateFactsRequest"]["allOf"]
     assert {"properties": {"end": {"type": "null"}}} in [rule["then"] for rule in facts]
+
+
+async def test_streaming_responses_declare_their_real_shapes(client: httpx.AsyncClient) -> None:
+    """The streaming seam is typed: its responses are schemas, not free-form objects."""
+    schemas = _transport_app(client).openapi()["components"]["schemas"]
+    stats = schemas["StreamerStatistics"]
+    assert {"events_sent", "day_position", "active_disruptions", "lag_seconds"} <= set(
+        stats["required"]
+    )
+    assert schemas["DayPosition"]["properties"]["settled"]["type"] == "integer"
+    envelope = schemas["EventEnvelope"]["properties"]
+    assert {"event_type", "trace_id", "partition_key", "payload"} <= set(envelope)
+    info = schemas["ConnectionInfo"]["properties"]
+    assert {"namespace", "entity_path", "has_key"} <= set(info) and "key" not in info
+    assert set(schemas["ReplayResult"]["properties"]) == {"replayed", "failed"}
+    assert "attempts" in schemas["DeadLetter"]["properties"]
+    assert schemas["StreamStatus"]["properties"]["params"]["anyOf"][0]["$ref"].endswith(
+        "/StreamParams"
+    )

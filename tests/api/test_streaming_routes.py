@@ -144,7 +144,7 @@ async def test_status_statistics_and_event_types_before_any_stream(
     assert status["available"] is True and status["running"] is False
     assert (await client.get("/api/stream/statistics")).json() == {
         "running": False,
-        "statistics": {},
+        "statistics": None,
     }
     assert (await client.get("/api/stream/events")).json() == {"running": False, "events": []}
     types = (await client.get("/api/stream/event-types")).json()["event_types"]

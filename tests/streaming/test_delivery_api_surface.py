@@ -12,6 +12,7 @@ EXPECTED = {
         "ACCEPTED_FORMS",
         "PROBE_TIMEOUT",
         "Sink",
+        "SinkCheck",
         "SinkError",
         "SinkUnreachableError",
         "check_sink",
@@ -27,7 +28,7 @@ EXPECTED = {
         "Outcome",
         "PipelineClosedError",
     },
-    "retail_datagen.streaming.dead_letters": {"DeadLetterStore", "ReplayResult"},
+    "retail_datagen.streaming.dead_letters": {"DeadLetter", "DeadLetterStore", "ReplayResult"},
     "retail_datagen.streaming.credentials": {
         "ConnectionInfo",
         "ConnectionKind",
@@ -35,6 +36,8 @@ EXPECTED = {
     },
     "retail_datagen.streaming.stats": {
         "CIRCUIT_STATES",
+        "DeliveryCounts",
+        "StatsSnapshot",
         "StreamStats",
         "StreamStatsCollector",
         "render_prometheus",

@@ -23,6 +23,10 @@ from pydantic import (
 )
 
 from retail_datagen.schema.tables import TABLES
+from retail_datagen.streaming.credentials import ConnectionInfo
+from retail_datagen.streaming.dead_letters import DeadLetter, ReplayResult
+from retail_datagen.streaming.event import EventEnvelope
+from retail_datagen.streaming.report import StreamerStatistics
 
 __all__ = [
     "LOCAL_DATE_PATTERN",
@@ -58,10 +62,11 @@ __all__ = [
     "RecentEvents",
     "RemovedResponse",
     "ReplayRequest",
-    "ReplayResult",
+    "ReplayResponse",
     "RowCounts",
     "SimulatedClock",
     "StateResponse",
+    "StreamParams",
     "StreamStartRequest",
     "StreamStatistics",
     "StreamStatus",
@@ -160,7 +165,9 @@ class Info(BaseModel):
     data_dir: str
     config_file: str
     auth_required: bool
-    streaming_available: bool
+    streaming_available: bool = Field(
+        True, description="always true: streaming is part of every build (kept for clients)"
+    )
     streaming_message: str = ""
 
 
@@ -347,7 +354,7 @@ class Dashboard(BaseModel):
     counts: list[TableCount]
     daily_sales: list[DailySales]
     traffic_by_hour: list[HourTraffic]
-    recent_events: list[dict[str, Any]]
+    recent_events: list[EventEnvelope]
     streaming: bool
 
 
@@ -429,25 +436,40 @@ class StreamStartRequest(_Request):
     )
 
 
+class StreamParams(BaseModel):
+    """What the current (or last) stream was started with; the sink redacted."""
+
+    sink: str
+    event_types: list[str] | None = None
+    speed: float | None = None
+    rate: float | None = None
+    burst: int | None = None
+    interval_ms: int | None = None
+    duration: float | None = None
+    from_now: bool = False
+
+
 class StreamStatus(BaseModel):
-    available: bool
+    available: bool = Field(
+        True, description="always true: streaming is part of every build (kept for clients)"
+    )
     running: bool
     sink: str | None = None
     started_at: AwareDatetime | None = None
     stopped_at: AwareDatetime | None = None
-    params: dict[str, Any] = {}
+    params: StreamParams | None = Field(None, description="none before the first stream")
     error: str | None = None
     message: str = ""
 
 
 class StreamStatistics(BaseModel):
     running: bool
-    statistics: dict[str, Any]
+    statistics: StreamerStatistics | None = Field(description="none before the first stream")
 
 
 class RecentEvents(BaseModel):
     running: bool
-    events: list[dict[str, Any]]
+    events: list[EventEnvelope] = Field(description="newest last")
 
 
 class EventTypes(BaseModel):
@@ -463,7 +485,7 @@ class ConnectionValidateRequest(_Request):
 class ConnectionValidation(BaseModel):
     valid: bool
     source: Literal["request", "configured", "none"]
-    info: dict[str, Any] | None = Field(None, description="metadata; never the key")
+    info: ConnectionInfo | None = Field(None, description="metadata; never the key")
     error: str | None = None
 
 
@@ -486,7 +508,7 @@ class ConnectionTestResult(BaseModel):
 
 class DeadLetterList(BaseModel):
     count: int
-    items: list[dict[str, Any]]
+    items: list[DeadLetter]
 
 
 class ReplayRequest(_Request):
@@ -494,8 +516,8 @@ class ReplayRequest(_Request):
     ids: list[SInt] | None = Field(None, max_length=10_000, description="default: all")
 
 
-class ReplayResult(BaseModel):
-    result: dict[str, Any]
+class ReplayResponse(BaseModel):
+    result: ReplayResult
 
 
 class DisruptionCreate(_Request):

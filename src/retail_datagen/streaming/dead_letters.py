@@ -21,6 +21,7 @@ from typing import Any, TypeVar
 
 import duckdb
 import pyarrow as pa
+from typing_extensions import TypedDict
 
 from retail_datagen.config.secrets import redact
 from retail_datagen.errors import DataStateError
@@ -28,7 +29,7 @@ from retail_datagen.storage.layout import DataLayout
 from retail_datagen.streaming.event import Event
 from retail_datagen.streaming.sinks.base import Sink, SinkError
 
-__all__ = ["DeadLetterStore", "ReplayResult"]
+__all__ = ["DeadLetter", "DeadLetterStore", "ReplayResult"]
 
 _LOCK_WAIT_SECONDS = 5.0
 _SCHEMA = """
@@ -63,6 +64,21 @@ _INCOMING = pa.schema(
     ]
 )
 T = TypeVar("T")
+
+
+class DeadLetter(TypedDict):
+    """A stored dead letter, JSON-ready (what :meth:`DeadLetterStore.list` returns)."""
+
+    id: int
+    failed_at: str | None  # UTC, ISO-8601 with the offset
+    sink: str  # where delivery failed (redacted)
+    event_type: str
+    trace_id: str
+    partition_key: str
+    event_time: str | None  # simulated local time
+    body: str  # the envelope as sent
+    error: str  # the last failure (redacted)
+    attempts: int
 
 
 @dataclass(frozen=True)
@@ -154,7 +170,7 @@ class DeadLetterStore:
 
     def list(
         self, limit: int = 100, offset: int = 0, event_type: str | None = None
-    ) -> list[dict[str, Any]]:
+    ) -> builtins.list[DeadLetter]:
         """Oldest first, JSON-ready: times in ISO-8601, ``body`` decoded as UTF-8 text."""
         if not self.path.exists():
             return []
@@ -275,17 +291,17 @@ def _row_event(row: tuple[Any, ...]) -> Event:
     )
 
 
-def _row_dict(row: tuple[Any, ...]) -> dict[str, Any]:
+def _row_dict(row: tuple[Any, ...]) -> DeadLetter:
     ident, failed_at, sink, event_type, trace_id, key, event_time, body, error, attempts = row
-    return {
-        "id": int(ident),
-        "failed_at": failed_at.replace(tzinfo=UTC).isoformat() if failed_at else None,
-        "sink": sink,
-        "event_type": event_type,
-        "trace_id": trace_id,
-        "partition_key": key,
-        "event_time": event_time.isoformat() if event_time else None,
-        "body": bytes(body).decode("utf-8", errors="replace"),
-        "error": error,
-        "attempts": int(attempts),
-    }
+    return DeadLetter(
+        id=int(ident),
+        failed_at=failed_at.replace(tzinfo=UTC).isoformat() if failed_at else None,
+        sink=sink,
+        event_type=event_type,
+        trace_id=trace_id,
+        partition_key=key,
+        event_time=event_time.isoformat() if event_time else None,
+        body=bytes(body).decode("utf-8", errors="replace"),
+        error=error,
+        attempts=int(attempts),
+    )

@@ -10,7 +10,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import Counter, deque
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -18,14 +18,50 @@ from prometheus_client import CollectorRegistry
 from prometheus_client.exposition import CONTENT_TYPE_LATEST, generate_latest
 from prometheus_client.metrics_core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
+from typing_extensions import TypedDict
 
 from retail_datagen.streaming.event import Event
 
-__all__ = ["CIRCUIT_STATES", "StreamStats", "StreamStatsCollector", "render_prometheus"]
+__all__ = [
+    "CIRCUIT_STATES",
+    "DeliveryCounts",
+    "StatsSnapshot",
+    "StreamStats",
+    "StreamStatsCollector",
+    "render_prometheus",
+]
 
 CIRCUIT_STATES = ("CLOSED", "OPEN", "HALF_OPEN")
 RATE_WINDOW_SECONDS = 10.0
 _PREFIX = "retail_datagen_stream"
+
+
+class DeliveryCounts(TypedDict):
+    """What the sink took and refused, JSON-ready (typed for the API's schema)."""
+
+    sink: str
+    started_at: str  # UTC, ISO-8601 with the offset
+    last_sent_at: str | None
+    events_sent: int
+    events_failed: int
+    sent_by_type: dict[str, int]
+    failed_by_type: dict[str, int]
+    bytes_sent: int
+    batches_sent: int
+    batches_failed: int
+    retries: int
+    dead_lettered: int
+    replayed: int
+    dlq_size: int
+    buffered: int
+    events_per_second: float
+
+
+class StatsSnapshot(DeliveryCounts):
+    """Everything :class:`StreamStats` counts."""
+
+    circuit_state: str
+    lag_seconds: float
 
 
 class StreamStats:
@@ -148,30 +184,30 @@ class StreamStats:
         with self._lock:
             return sum(self._sent.values())
 
-    def snapshot(self) -> dict[str, Any]:
+    def snapshot(self) -> StatsSnapshot:
         """Everything, JSON-ready (no secrets: the sink name is already redacted)."""
         rate = self.events_per_second()
         with self._lock:
-            return {
-                "sink": self._sink,
-                "started_at": _iso(self._started_at),
-                "last_sent_at": _iso(self._last_sent_at) if self._last_sent_at else None,
-                "events_sent": sum(self._sent.values()),
-                "events_failed": sum(self._failed.values()),
-                "sent_by_type": dict(sorted(self._sent.items())),
-                "failed_by_type": dict(sorted(self._failed.items())),
-                "bytes_sent": self._bytes,
-                "batches_sent": self._batches,
-                "batches_failed": self._failed_batches,
-                "retries": self._retries,
-                "dead_lettered": self._dead_lettered,
-                "replayed": self._replayed,
-                "dlq_size": self._dlq_size,
-                "buffered": self._buffered,
-                "circuit_state": self._circuit_state,
-                "events_per_second": round(rate, 1),
-                "lag_seconds": round(self._lag_seconds, 3),
-            }
+            return StatsSnapshot(
+                sink=self._sink,
+                started_at=_iso(self._started_at),
+                last_sent_at=_iso(self._last_sent_at) if self._last_sent_at else None,
+                events_sent=sum(self._sent.values()),
+                events_failed=sum(self._failed.values()),
+                sent_by_type=dict(sorted(self._sent.items())),
+                failed_by_type=dict(sorted(self._failed.items())),
+                bytes_sent=self._bytes,
+                batches_sent=self._batches,
+                batches_failed=self._failed_batches,
+                retries=self._retries,
+                dead_lettered=self._dead_lettered,
+                replayed=self._replayed,
+                dlq_size=self._dlq_size,
+                buffered=self._buffered,
+                circuit_state=self._circuit_state,
+                events_per_second=round(rate, 1),
+                lag_seconds=round(self._lag_seconds, 3),
+            )
 
     def prometheus_collector(self) -> StreamStatsCollector:
         """A collector to ``registry.register(...)``; it reads a fresh snapshot per scrape."""
@@ -208,8 +244,9 @@ class StreamStatsCollector(Collector):
             ("dead_lettered", "Events moved to the dead-letter store"),
             ("replayed", "Dead letters replayed successfully"),
         )
+        values: Mapping[str, Any] = snap  # looked up by the names above
         for key, doc in counters:
-            yield CounterMetricFamily(f"{_PREFIX}_{key}", doc, value=snap[key])
+            yield CounterMetricFamily(f"{_PREFIX}_{key}", doc, value=values[key])
         gauges = (
             ("events_per_second", "Delivered events per second over the last 10 s"),
             ("lag_seconds", "How far the stream runs behind real time"),
@@ -217,7 +254,7 @@ class StreamStatsCollector(Collector):
             ("buffered", "Events buffered for delivery"),
         )
         for key, doc in gauges:
-            yield GaugeMetricFamily(f"{_PREFIX}_{key}", doc, value=snap[key])
+            yield GaugeMetricFamily(f"{_PREFIX}_{key}", doc, value=values[key])
         circuit = GaugeMetricFamily(
             f"{_PREFIX}_circuit_state",
             "1 for the circuit breaker's current state",

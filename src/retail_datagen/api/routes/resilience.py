@@ -17,7 +17,7 @@ from retail_datagen.api.models import (
     DisruptionsClearRequest,
     RemovedResponse,
     ReplayRequest,
-    ReplayResult,
+    ReplayResponse,
 )
 from retail_datagen.api.services.errors import InvalidInput
 from retail_datagen.dates import parse_time
@@ -33,13 +33,13 @@ def dead_letters(
     offset: Annotated[int, Query(ge=0, le=2**31)] = 0,
     event_type: Annotated[str | None, Query(max_length=100)] = None,
 ) -> DeadLetterList:
-    return DeadLetterList.model_validate(services.stream.dead_letters(limit, offset, event_type))
+    return services.stream.dead_letters(limit, offset, event_type)
 
 
-@router.post("/dead-letters/replay", response_model=ReplayResult)
-async def replay(services: ServicesDep, body: ReplayRequest) -> ReplayResult:
+@router.post("/dead-letters/replay", response_model=ReplayResponse)
+async def replay(services: ServicesDep, body: ReplayRequest) -> ReplayResponse:
     """Send dead letters (all, or ``ids``) to a sink; delivered ones leave the queue."""
-    return ReplayResult(result=await services.stream.replay(body.sink, body.ids))
+    return await services.stream.replay(body.sink, body.ids)
 
 
 @router.get("/disruptions", response_model=DisruptionList)
@@ -53,18 +53,18 @@ def list_disruptions(
     items = services.stream.list_disruptions(
         parse_time(active_at, "active_at") if active_at else None
     )
-    return DisruptionList(disruptions=[DisruptionInfo.model_validate(d) for d in items])
+    return DisruptionList(disruptions=items)
 
 
 @router.post("/disruptions", response_model=DisruptionInfo, status_code=status.HTTP_201_CREATED)
 def create_disruption(services: ServicesDep, body: DisruptionCreate) -> DisruptionInfo:
     """Store a disruption; while active it changes the generated data (delays, shortages)."""
-    return DisruptionInfo.model_validate(services.stream.create_disruption(body.model_dump()))
+    return services.stream.create_disruption(body)
 
 
 @router.delete("/disruptions/{disruption_id}", response_model=DisruptionInfo)
 def delete_disruption(services: ServicesDep, disruption_id: str) -> DisruptionInfo:
-    return DisruptionInfo.model_validate(services.stream.delete_disruption(disruption_id))
+    return services.stream.delete_disruption(disruption_id)
 
 
 @router.post("/disruptions/clear", response_model=RemovedResponse)

@@ -32,26 +32,26 @@ LIVE_INTERVAL = 1.0
 
 @router.get("/stream/status", response_model=StreamStatus)
 def stream_status(services: ServicesDep) -> StreamStatus:
-    return StreamStatus.model_validate(services.stream.status())
+    return services.stream.status()
 
 
 @router.post("/stream/start", response_model=StreamStatus)
 async def stream_start(services: ServicesDep, body: StreamStartRequest) -> StreamStatus:
     """Start streaming from the end of the history; 409 while a task or a stream runs."""
-    return StreamStatus.model_validate(await services.stream.start(body.model_dump()))
+    return await services.stream.start(body)
 
 
 @router.post("/stream/stop", response_model=StreamStatus)
 async def stream_stop(services: ServicesDep) -> StreamStatus:
     """Stop gracefully (pending events are flushed); harmless when nothing runs."""
-    return StreamStatus.model_validate(await services.stream.stop())
+    return await services.stream.stop()
 
 
 @router.get("/stream/statistics", response_model=StreamStatistics)
 def stream_statistics(services: ServicesDep) -> StreamStatistics:
     """Events sent/failed per type, events per second, bytes, batches, circuit state, DLQ."""
     return StreamStatistics(
-        running=services.stream.running, statistics=services.stream.statistics() or {}
+        running=services.stream.running, statistics=services.stream.statistics()
     )
 
 
@@ -77,7 +77,7 @@ async def _live(
         if await request.is_disconnected():
             return
         payload = {
-            "status": StreamStatus.model_validate(services.stream.status()).model_dump(mode="json"),
+            "status": services.stream.status().model_dump(mode="json"),
             "statistics": services.stream.statistics() or {},
             "events": services.stream.recent_events(events) if events else [],
         }
@@ -116,9 +116,7 @@ def validate_connection(
     services: ServicesDep, body: ConnectionValidateRequest
 ) -> ConnectionValidation:
     """Parse a connection string (or the configured one): metadata only, never the key."""
-    return ConnectionValidation.model_validate(
-        services.stream.validate_connection(body.connection_string)
-    )
+    return services.stream.validate_connection(body.connection_string)
 
 
 @router.post("/connection/test", response_model=ConnectionTestResult)
@@ -128,4 +126,4 @@ async def test_connection(
     """Contact the destination within 5 s (Kafka: a metadata request; Event Hubs: the hub's
     properties; file: a writable folder): ``ok`` only when it answered, else the redacted
     error."""
-    return ConnectionTestResult.model_validate(await services.stream.test_connection(body.sink))
+    return await services.stream.test_connection(body.sink)

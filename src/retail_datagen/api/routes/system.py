@@ -8,7 +8,6 @@ from retail_datagen import __version__
 from retail_datagen.api.deps import ServicesDep
 from retail_datagen.api.models import Health, Info, SimulatedClock, Version
 from retail_datagen.api.services.clock import simulated_now
-from retail_datagen.api.services.streaming import StreamService
 
 router = APIRouter(tags=["system"])
 PROMETHEUS_TEXT = "text/plain; version=0.0.4; charset=utf-8"
@@ -36,14 +35,11 @@ def metrics(services: ServicesDep) -> Response:
 
 @router.get("/api/info", response_model=Info)
 def info(services: ServicesDep) -> Info:
-    available, message = StreamService.available()
     return Info(
         version=__version__,
         data_dir=str(services.root),
         config_file=str(services.config.file),
         auth_required=services.settings.token_required,
-        streaming_available=available,
-        streaming_message=message,
     )
 
 

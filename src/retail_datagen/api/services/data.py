@@ -31,6 +31,7 @@ from retail_datagen.storage.export import ExportFormat, export_data
 from retail_datagen.storage.layout import DataLayout
 from retail_datagen.storage.sql import ident
 from retail_datagen.storage.state import GenerationStateManager
+from retail_datagen.streaming.event import EventEnvelope
 
 __all__ = [
     "MAX_PREVIEW_ROWS",
@@ -136,7 +137,7 @@ def _dashboard_queries(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
     }
 
 
-def dashboard(root: Path, recent_events: list[dict[str, Any]]) -> dict[str, Any]:
+def dashboard(root: Path, recent_events: list[EventEnvelope]) -> dict[str, Any]:
     """Counts per table, daily sales (sum of Total of SALE receipts), foot traffic by hour of
     day, and the streamer's recent events."""
     infos = tables(root)

@@ -14,6 +14,8 @@ import os
 from pathlib import Path
 from typing import Any
 
+from typing_extensions import TypedDict
+
 from retail_datagen.config.models import RetailConfig
 from retail_datagen.config.secrets import redact, resolve_connection_string
 from retail_datagen.errors import UserError
@@ -31,6 +33,7 @@ __all__ = [
     "ACCEPTED_FORMS",
     "PROBE_TIMEOUT",
     "Sink",
+    "SinkCheck",
     "SinkError",
     "SinkUnreachableError",
     "check_sink",
@@ -136,29 +139,37 @@ def _probe_folder(path: Path) -> dict[str, Any]:
     return {"path": str(path)}
 
 
+class SinkCheck(TypedDict):
+    """The answer of :func:`check_sink` (redacted)."""
+
+    ok: bool  # the destination answered
+    sink: str | None  # its name; None when the URL could not be opened
+    detail: dict[str, Any] | None  # what it said (brokers/partitions, hub partitions, path)
+    error: str | None
+
+
 async def check_sink(
     url: str, config: RetailConfig, *, data_dir: Path | None = None, timeout: float = 10.0
-) -> dict[str, Any]:
+) -> SinkCheck:
     """Can ``url`` be reached? For the API's connection test; never raises, never leaks secrets.
 
     The same probe a stream runs before it starts (:func:`probe_sink`).
-    Returns ``{"ok", "sink", "detail", "error"}``.
     """
     try:
         sink = open_sink(url, config, data_dir=data_dir)
     except UserError as exc:
-        return {"ok": False, "sink": None, "detail": None, "error": redact(str(exc))}
+        return SinkCheck(ok=False, sink=None, detail=None, error=redact(str(exc)))
     name = redact(sink.name)
     try:
         detail = await asyncio.wait_for(probe_sink(sink, timeout), timeout + 1)
     except TimeoutError:
-        return {"ok": False, "sink": name, "detail": None, "error": f"no answer in {timeout:g} s"}
+        return SinkCheck(ok=False, sink=name, detail=None, error=f"no answer in {timeout:g} s")
     except Exception as exc:  # any failure is the answer to "can it be reached?"
         error = _first_line(exc)
         if not isinstance(exc, SinkError | UserError):
             error = f"{type(exc).__name__}: {error}"
-        return {"ok": False, "sink": name, "detail": None, "error": error}
-    return {"ok": True, "sink": name, "detail": detail, "error": None}
+        return SinkCheck(ok=False, sink=name, detail=None, error=error)
+    return SinkCheck(ok=True, sink=name, detail=detail, error=None)
 
 
 def _first_line(exc: BaseException) -> str:
