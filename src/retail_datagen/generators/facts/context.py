@@ -24,6 +24,7 @@ from retail_datagen.generators.dims.price_model import (
 )
 from retail_datagen.generators.facts import behaviour as B
 from retail_datagen.generators.facts.supply import SupplyChain, build_supply_chain
+from retail_datagen.generators.store_formats import STORE_FORMATS
 from retail_datagen.money import TAXABILITY_FACTOR, decimal_to_cents
 from retail_datagen.rng import substream_seeds, uniform_from_seeds
 
@@ -58,7 +59,7 @@ class FactContext:
     store_lat: np.ndarray
     store_lon: np.ndarray
     store_rate_micros: np.ndarray
-    store_format: np.ndarray  # code into B.STORE_FORMATS
+    store_format: np.ndarray  # code into store_formats.STORE_FORMATS
     store_open: np.ndarray
     store_close: np.ndarray
     store_traffic: np.ndarray
@@ -230,7 +231,7 @@ def build_context(
         store_lat=s_lat,
         store_lon=s_lon,
         store_rate_micros=rate_micros.astype(np.int64),
-        store_format=_codes(_col(stores, "StoreFormat"), B.STORE_FORMATS),
+        store_format=_codes(_col(stores, "StoreFormat"), STORE_FORMATS),
         store_open=_col(stores, "OpenHour").astype(np.int32),
         store_close=_col(stores, "CloseHour").astype(np.int32),
         store_traffic=_col(stores, "TrafficMultiplier").astype(np.float64),

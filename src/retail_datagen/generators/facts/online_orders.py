@@ -13,6 +13,7 @@ from datetime import date
 import numpy as np
 import pyarrow as pa
 
+from retail_datagen.generators import store_formats as F
 from retail_datagen.generators.facts import behaviour as B
 from retail_datagen.generators.facts.baskets import (
     line_quantities,
@@ -61,7 +62,7 @@ _SHIP_FROM_DC, _SHIP_FROM_STORE, _BOPIS = (
 )
 _NODE_TYPES = ("DC", "STORE")
 _ONLINE_TENDER_CODES = np.array([B.TENDERS.index(t) for t in B.ONLINE_TENDERS])
-_FORMAT = B.STORE_FORMATS.index(B.ONLINE_BASKET_FORMAT)
+_FORMAT = F.STORE_FORMATS.index(B.ONLINE_BASKET_FORMAT)
 _US_PER_HOUR = 3600 * US_PER_SECOND
 # the latest order second that still leaves its payment on the same day
 _LAST_ORDER_S = 86_400.0 - B.ONLINE_PAYMENT_DELAY_S[1] - 1.0
