@@ -16,9 +16,9 @@ import numpy as np
 
 __all__ = [
     "FORMATS",
+    "FORMAT_PRICE_BETA",
     "ITEMS_MEAN",
     "OTHER_DEPARTMENT_SPEND_SHARE",
-    "PRICE_BETA",
     "STORE_FORMATS",
     "TRIP_MIX",
     "OpeningHours",
@@ -142,7 +142,7 @@ OTHER_DEPARTMENT_SPEND_SHARE = 0.02
 # Derived per-format arrays for vectorised code (rows follow STORE_FORMATS).
 TRIP_MIX = np.array([f.trip_mix for f in FORMATS.values()])
 ITEMS_MEAN = np.array([f.items_mean for f in FORMATS.values()])
-PRICE_BETA = np.array([f.price_beta for f in FORMATS.values()])
+FORMAT_PRICE_BETA = np.array([f.price_beta for f in FORMATS.values()])
 
 
 def department_spend_shares(departments: Sequence[str]) -> np.ndarray:

@@ -94,7 +94,9 @@ def product_probabilities(
     catalogue = _catalogue(ctx)
     launched = ctx.launched_mask(day)
     price = np.maximum(ctx.prices_on(day), 1).astype(np.float64)  # a markdown lifts demand
-    beta = catalogue.beta + (B.SEGMENT_PRICE_BETA[segment] + F.PRICE_BETA[format_code] + price_tilt)
+    beta = catalogue.beta + (
+        B.SEGMENT_PRICE_BETA[segment] + F.FORMAT_PRICE_BETA[format_code] + price_tilt
+    )
     w = np.exp(
         B.SEGMENT_POPULARITY_EXPONENT[segment] * catalogue.log_popularity - beta * np.log(price)
     )

@@ -17,6 +17,7 @@ import pyarrow as pa
 from retail_datagen.config.models import RetailConfig
 from retail_datagen.generators.dims.geo import haversine_miles
 from retail_datagen.generators.dims.price_model import (
+    EPOCH_ORDINAL,
     PricePlan,
     initial_prices,
     price_plan,
@@ -209,9 +210,7 @@ def build_context(
     tax_factor = np.zeros(taxability.size, dtype=np.int64)
     for name, factor in TAXABILITY_FACTOR.items():
         tax_factor[taxability == name] = factor
-    launch = (
-        products.column("LaunchDate").cast(pa.int32()).to_numpy() + date(1970, 1, 1).toordinal()
-    )
+    launch = products.column("LaunchDate").cast(pa.int32()).to_numpy() + EPOCH_ORDINAL
     product_id = _col(products, "ID").astype(np.int32)
     popularity = B.product_popularity(config.seed, product_id)
     start = history_start or config.historical.start_date
