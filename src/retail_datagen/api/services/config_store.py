@@ -73,7 +73,7 @@ class ConfigService:
         else:
             root = DataLayout.of(settings.data_dir or RetailConfig().paths.data).root
             data = root
-            self.file = root / "config.json"
+            self.file = DataLayout(root).config_path
             initial = RetailConfig.from_file(self.file) if self.file.is_file() else RetailConfig()
         self.root = DataLayout.of(data).root
         # paths.data as the file says it (kept on save so the file stays portable)
