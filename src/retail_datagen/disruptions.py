@@ -21,7 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from retail_datagen.errors import DataStateError, UserError
 from retail_datagen.storage.atomic import atomic_write_text
 from retail_datagen.storage.duckdb_store import open_store, table_exists
-from retail_datagen.storage.layout import DataLayout
+from retail_datagen.storage.layout import DISRUPTIONS_FILE, DataLayout
 from retail_datagen.storage.sql import fetch_one, ident
 
 __all__ = [
@@ -36,7 +36,6 @@ __all__ = [
     "load_disruptions",
 ]
 
-DISRUPTIONS_FILE = "disruptions.json"
 
 DisruptionKind = Literal[
     "dc_outage", "inventory_shortage", "truck_breakdown", "weather_delay", "supplier_delay"
@@ -172,7 +171,7 @@ def _read(path: Path) -> list[Disruption]:
 
 def load_disruptions(data_dir: str | Path) -> list[Disruption]:
     """Every stored disruption of the data folder (none when the file does not exist)."""
-    return _read(DataLayout.of(data_dir).root / DISRUPTIONS_FILE)
+    return _read(DataLayout.of(data_dir).disruptions_path)
 
 
 class DisruptionService:
@@ -181,7 +180,7 @@ class DisruptionService:
     _lock = threading.Lock()
 
     def __init__(self, data_dir: str | Path) -> None:
-        self.path = DataLayout.of(data_dir).root / DISRUPTIONS_FILE
+        self.path = DataLayout.of(data_dir).disruptions_path
 
     def _save(self, items: list[Disruption]) -> None:
         data = {"disruptions": [d.model_dump(mode="json") for d in items]}

@@ -2,18 +2,29 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import duckdb
+import numpy as np
+import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
 from tests.volumes import small_config
 
 from retail_datagen.config.models import RetailConfig
+from retail_datagen.disruptions import Disruption
 from retail_datagen.engine.simulation import Simulation
 from retail_datagen.generators.fact_generator import FactDataGenerator
+from retail_datagen.generators.facts.context import build_context
+from retail_datagen.generators.facts.disruption_impact import Impact
+from retail_datagen.generators.facts.inventory import LedgerPart
+from retail_datagen.generators.facts.store_day import plan_store_day
+from retail_datagen.generators.facts.store_stock import (
+    StoreOrders,
+    initial_store_carry,
+    store_stock_day,
+)
 from retail_datagen.generators.master_generator import MasterDataGenerator, build_dimensions
 from retail_datagen.validation.runner import validate
 
@@ -110,7 +121,7 @@ def test_suppliers_replenish_the_dcs(low_stock_month: Path) -> None:
     assert supplier_trucks > 0
 
 
-def test_shoppers_buy_less_or_a_substitute_when_shelves_are_empty(low_stock_month: Path) -> None:
+def test_empty_shelves_show_as_urgent_reorders_and_stockouts(low_stock_month: Path) -> None:
     [(urgent,)] = _sql(
         low_stock_month, """SELECT count(*) FROM fact_reorders WHERE "Priority" = 'URGENT'"""
     )
@@ -123,18 +134,47 @@ def test_shoppers_buy_less_or_a_substitute_when_shelves_are_empty(low_stock_mont
     assert unmet_days > 0
 
 
-@dataclass(frozen=True)
-class _Disruption:  # the fields the simulation reads (retail_datagen.disruptions.Disruption)
-    kind: str
-    target_type: str
-    target_id: int | None
-    start: datetime
-    end: datetime
-    severity: float = 1.0
+def test_a_shopper_facing_an_empty_shelf_buys_a_substitute_of_the_same_category(
+    tmp_path: Path,
+) -> None:
+    """One product per category on the shelves, every other shelf empty: each unit sold beyond
+    what shoppers wanted of a stocked product replaced a wanted product of its category."""
+    config = _config(tmp_path)
+    day = config.historical.start_date + timedelta(days=1)  # no returns carried in yet
+    ctx = build_context(config, build_dimensions(config), config.historical.start_date)
+    launched = ctx.launched_mask(day)
+    stocked = np.array([pool[launched[pool]][0] for pool in ctx.supply.category_products])
+    carry = initial_store_carry(ctx, 0, day)
+    carry.onhand[:] = 0
+    carry.onhand[stocked] = 100_000
+    demand = plan_store_day(ctx, 0, day, carry.pending)
+    assert demand is not None
+    nothing = LedgerPart(
+        np.zeros(0), np.zeros(0, np.int64), np.zeros(0, np.int64), 0, 0, pa.array([], pa.string())
+    )
+    tables, _ = store_stock_day(ctx, 0, day, carry, StoreOrders(True, nothing, Impact()))
+
+    index = {int(pid): k for k, pid in enumerate(ctx.product_id)}
+    lines = tables["fact_receipt_lines"]
+    sold_product = np.array([index[p] for p in lines["ProductID"].to_pylist()], np.int64)
+    sold = np.bincount(sold_product, lines["Qty"].to_numpy(), ctx.product_id.size)
+    wanted = np.bincount(demand.product, demand.qty, ctx.product_id.size)
+    assert set(np.flatnonzero(sold)) <= set(stocked.tolist()), "only stocked shelves sell"
+    category = ctx.product_category
+    n_categories = len(ctx.supply.category_products)
+    wanted_elsewhere = np.bincount(category, wanted, n_categories) - wanted[stocked]
+    substituted = sold[stocked] - wanted[stocked]  # stocked shelves serve every wanted unit
+    assert (substituted >= 0).all()
+    assert (substituted <= wanted_elsewhere).all(), "substitutes come from the same category"
+    assert substituted.sum() > 0
+    assert substituted.sum() < wanted_elsewhere.sum()  # a substitute may be empty too: less
+    empty_and_wanted = set(np.flatnonzero(wanted).tolist()) - set(stocked.tolist())
+    stockouts = {index[p] for p in tables["fact_stockouts"]["ProductID"].to_pylist()}
+    assert empty_and_wanted and empty_and_wanted <= stockouts
 
 
 def _day_tables(
-    config: RetailConfig, day: date, disruptions: list[_Disruption]
+    config: RetailConfig, day: date, disruptions: list[Disruption]
 ) -> dict[str, object]:
     dims = build_dimensions(config)
     simulation = Simulation(config, dims, day, disruptions)
@@ -147,7 +187,10 @@ def test_a_dc_outage_stops_its_shipments(tmp_path: Path) -> None:
     day = date(2024, 3, 5)
     whole_day = (datetime(2024, 3, 5), datetime(2024, 3, 5, 23, 59))
     normal = _day_tables(config, day, [])
-    outage = _day_tables(config, day, [_Disruption("dc_outage", "dc", 1, *whole_day)])
+    dc1_outage = Disruption(
+        kind="dc_outage", target_type="dc", target_id=1, start=whole_day[0], end=whole_day[1]
+    )
+    outage = _day_tables(config, day, [dc1_outage])
     moves_normal = normal["fact_truck_moves"]
     moves_outage = outage["fact_truck_moves"]
     from_dc1 = pc.and_(pc.equal(moves_normal["DCID"], 1), pc.is_valid(moves_normal["StoreID"]))
@@ -159,8 +202,12 @@ def test_a_dc_outage_stops_its_shipments(tmp_path: Path) -> None:
 def test_weather_delays_show_as_delayed_trucks(tmp_path: Path) -> None:
     config = _config(tmp_path)
     day = date(2024, 3, 5)
-    storm = _Disruption(
-        "weather_delay", "network", None, datetime(2024, 3, 5), datetime(2024, 3, 6), 0.5
+    storm = Disruption(
+        kind="weather_delay",
+        target_type="network",
+        start=datetime(2024, 3, 5),
+        end=datetime(2024, 3, 6),
+        severity=0.5,
     )
     moves = _day_tables(config, day, [storm])["fact_truck_moves"]
     assert moves.filter(pc.equal(moves["Status"], "DELAYED")).num_rows > 0

@@ -10,14 +10,14 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
-import pytest
 
 from retail_datagen.generators.generation_state import GenerationStateManager
 from retail_datagen.schema import TABLES
 from retail_datagen.storage.atomic import write_parquet_atomic
 from retail_datagen.storage.dimension_store import save_dimensions
 from retail_datagen.storage.layout import DataLayout
-from retail_datagen.validation import ValidationReport, runner, validate
+from retail_datagen.validation import ValidationReport, validate
+from retail_datagen.validation.runner import registered_checks
 
 FactFactory = Callable[..., pa.Table]
 MODULES = ("retail_datagen.validation.key_checks", "retail_datagen.validation.price_checks")
@@ -25,14 +25,6 @@ LINES = "prices: every sale and online line at the shelf price of its time"
 CONTIGUOUS = "prices: history contiguous with one current row per product"
 ORDER = "prices: Cost < SalePrice <= MSRP for every history price"
 CURRENT = "prices: dim_products.SalePrice is the current history price"
-
-
-@pytest.fixture(autouse=True)
-def price_checks_only(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Hand-made facts would fail the fact-behaviour checks: run the key and price checks."""
-    own = {c.name: c for c in runner.registered_checks() if c.fn.__module__ in MODULES}
-    monkeypatch.setattr(runner, "_REGISTRY", own)
-    monkeypatch.setattr(runner, "CHECK_MODULES", MODULES)
 
 
 def _history(rows: list[tuple[int, datetime, datetime | None, str, str]]) -> pa.Table:
@@ -61,7 +53,8 @@ def _validate(data_dir: Path, dims: dict[str, pa.Table], **facts: pa.Table) -> V
             historical_start_date=datetime(2024, 1, 1),
             last_generated_timestamp=datetime(2024, 1, 31, 23, 59, 59),
         )
-    return validate(data_dir)
+    # hand-made facts would fail the fact-behaviour checks: run the key and price checks
+    return validate(data_dir, checks=registered_checks(MODULES))
 
 
 def _marked_down(dims: dict[str, pa.Table]) -> dict[str, pa.Table]:

@@ -23,23 +23,19 @@ from retail_datagen.validation import (
     ValidationReport,
     check,
     key_checks,
-    runner,
     validate,
 )
+from retail_datagen.validation.runner import CheckRegistry, RegisteredCheck, registered_checks
 
 FactFactory = Callable[..., pa.Table]
 OWN_MODULES = ("retail_datagen.validation.key_checks", "retail_datagen.validation.dimension_checks")
 
 
-@pytest.fixture(autouse=True)
-def registry_and_dimension_checks_only(monkeypatch: pytest.MonkeyPatch) -> None:
+def _validate(data_dir: Path, *extra: RegisteredCheck) -> ValidationReport:
     """These tests build tiny hand-made facts, which the fact-behaviour checks (tested with the
-    fact engine) would rightly reject; run the checks derived from the registry and the
-    dimension checks only. The registry is restored after each test."""
-    everything = runner.registered_checks()
-    own = {c.name: c for c in everything if c.fn.__module__ in OWN_MODULES}
-    monkeypatch.setattr(runner, "_REGISTRY", own)
-    monkeypatch.setattr(runner, "CHECK_MODULES", OWN_MODULES)
+    fact engine) would rightly reject: run the checks derived from the registry and the
+    dimension checks only (and any extra checks a test brings)."""
+    return validate(data_dir, checks=[*registered_checks(OWN_MODULES), *extra])
 
 
 def _with(
@@ -72,7 +68,7 @@ def test_clean_data_passes_every_check(
     receipts = make_fact("fact_receipts", 5, StoreID=[1, 2, 3, 4, 5], CustomerID=7)
     lines = make_fact("fact_receipt_lines", 5, ReceiptId=receipts.column("ReceiptId").to_pylist())
     pings = make_fact("fact_ble_pings", 3, CustomerID=[None, 2, None])  # NULL FKs are skipped
-    report = validate(
+    report = _validate(
         _store(
             data_dir, dims, fact_receipts=receipts, fact_receipt_lines=lines, fact_ble_pings=pings
         )
@@ -83,7 +79,7 @@ def test_clean_data_passes_every_check(
 
 
 def test_every_registry_key_has_a_check(data_dir: Path, dims: dict[str, pa.Table]) -> None:
-    names = {r.name for r in validate(_store(data_dir, dims)).results}
+    names = {r.name for r in _validate(_store(data_dir, dims)).results}
     for table in TABLES.values():
         if table.primary_key:
             assert f"primary key {table.name}({', '.join(table.primary_key)})" in names
@@ -97,7 +93,7 @@ def test_a_bad_foreign_key_is_counted(
     data_dir: Path, dims: dict[str, pa.Table], make_fact: FactFactory
 ) -> None:
     receipts = make_fact("fact_receipts", 6, StoreID=[1, 999, 2, 998, 999, 3])
-    report = validate(_store(data_dir, dims, fact_receipts=receipts))
+    report = _validate(_store(data_dir, dims, fact_receipts=receipts))
     result = report.result("foreign key fact_receipts.StoreID -> dim_stores.ID")
     assert not result.passed and result.violations == 3
     assert "dim_stores.ID" in result.detail
@@ -109,7 +105,7 @@ def test_fact_to_fact_foreign_keys_are_checked(
 ) -> None:
     receipts = make_fact("fact_receipts", 2)
     lines = make_fact("fact_receipt_lines", 3, ReceiptId=["ReceiptId-0", "R-missing", "R-gone"])
-    report = validate(_store(data_dir, dims, fact_receipts=receipts, fact_receipt_lines=lines))
+    report = _validate(_store(data_dir, dims, fact_receipts=receipts, fact_receipt_lines=lines))
     result = report.result("foreign key fact_receipt_lines.ReceiptId -> fact_receipts.ReceiptId")
     assert result.violations == 2
 
@@ -123,7 +119,7 @@ def test_duplicate_keys_are_counted(
         TraceId=["t1", "t1", "t1", "t2", "t3"],
         ReceiptId=["r1", "r2", "r2", "r3", "r4"],
     )
-    report = validate(_store(data_dir, dims, fact_receipts=receipts))
+    report = _validate(_store(data_dir, dims, fact_receipts=receipts))
     assert report.result("primary key fact_receipts(TraceId)").violations == 2
     unique = report.result("unique fact_receipts(ReceiptId)")
     assert unique.violations == 1 and "r2" in unique.detail
@@ -141,7 +137,7 @@ def test_keys_of_large_tables_are_checked_in_several_passes(
         "fact_truck_moves", 5, ShipmentId=["s1", "s1", "s1", "s2", "s2"], Status=list("ABAAA")
     )
     receipts = make_fact("fact_receipts", 5, TraceId=["t1", "t1", "t1", "t2", "t3"])
-    report = validate(_store(data_dir, dims, fact_truck_moves=moves, fact_receipts=receipts))
+    report = _validate(_store(data_dir, dims, fact_truck_moves=moves, fact_receipts=receipts))
     assert report.result("primary key fact_receipts(TraceId)").violations == 2
     result = report.result("unique fact_truck_moves(ShipmentId, Status)")
     assert result.violations == 2 and "x2" in result.detail
@@ -153,14 +149,14 @@ def test_composite_unique_keys_are_counted(
     moves = make_fact(
         "fact_truck_moves", 4, ShipmentId=["s1", "s1", "s1", "s2"], Status=["A", "B", "A", "A"]
     )
-    report = validate(_store(data_dir, dims, fact_truck_moves=moves))
+    report = _validate(_store(data_dir, dims, fact_truck_moves=moves))
     assert report.result("unique fact_truck_moves(ShipmentId, Status)").violations == 1
 
 
 def test_cost_not_below_sale_price_is_counted(data_dir: Path, dims: dict[str, pa.Table]) -> None:
     price = dims["dim_products"].column("SalePrice").to_pylist()
     bad = _with(dims, "dim_products", "Cost", [price[0], price[1] + Decimal("1.00")])
-    report = validate(_store(data_dir, bad))
+    report = _validate(_store(data_dir, bad))
     assert report.result("products: Cost < SalePrice <= MSRP").violations == 2
     assert report.result("products: Cost is 50-85 % of the INITIAL SalePrice").violations == 2
 
@@ -168,20 +164,20 @@ def test_cost_not_below_sale_price_is_counted(data_dir: Path, dims: dict[str, pa
 def test_sale_price_above_msrp_is_counted(data_dir: Path, dims: dict[str, pa.Table]) -> None:
     msrp = dims["dim_products"].column("MSRP").to_pylist()
     bad = _with(dims, "dim_products", "SalePrice", [msrp[0] + Decimal("0.01")])
-    report = validate(_store(data_dir, bad))
+    report = _validate(_store(data_dir, bad))
     assert report.result("products: Cost < SalePrice <= MSRP").violations == 1
 
 
 def test_cost_share_allows_one_cent_of_rounding(data_dir: Path, dims: dict[str, pa.Table]) -> None:
     sale = dims["dim_products"].column("SalePrice").to_pylist()
     edge = [(s * Decimal("0.50") - Decimal("0.01")).quantize(Decimal("0.01")) for s in sale[:2]]
-    report = validate(_store(data_dir, _with(dims, "dim_products", "Cost", edge)))
+    report = _validate(_store(data_dir, _with(dims, "dim_products", "Cost", edge)))
     assert report.result("products: Cost is 50-85 % of the INITIAL SalePrice").passed
 
 
 def test_duplicate_phone_numbers_are_counted(data_dir: Path, dims: dict[str, pa.Table]) -> None:
     bad = _with(dims, "dim_customers", "Phone", ["(512) 555-0100"] * 3)
-    report = validate(_store(data_dir, bad))
+    report = _validate(_store(data_dir, bad))
     assert report.result("customers: Phone unique").violations == 2
 
 
@@ -191,7 +187,7 @@ def test_flat_store_profiles_fail_the_spread_checks(
     stores = dims["dim_stores"].num_rows
     flat = _with(dims, "dim_stores", "TrafficMultiplier", [1.0] * stores)
     flat = _with(flat, "dim_stores", "VolumeClass", ["MEDIUM"] * stores)
-    report = validate(_store(data_dir, flat))
+    report = _validate(_store(data_dir, flat))
     spread = report.result("stores: TrafficMultiplier spread (CV)")
     assert not spread.passed and spread.measured == pytest.approx(0.0)
     classes = report.result("stores: at least 3 VolumeClasses")
@@ -211,7 +207,7 @@ def test_spread_checks_are_skipped_for_small_chains(
     )
     few["dim_customers"] = _with(dims, "dim_customers", "HomeStoreID", [1] * 20)["dim_customers"]
     few = _with(few, "dim_stores", "TrafficMultiplier", [1.0] * 5)
-    report = validate(_store(data_dir, few))
+    report = _validate(_store(data_dir, few))
     spread = report.result("stores: TrafficMultiplier spread (CV)")
     assert spread.passed and spread.detail.startswith("skipped")
     assert report.passed, report.render(only_failures=True)
@@ -219,49 +215,53 @@ def test_spread_checks_are_skipped_for_small_chains(
 
 def test_a_dominant_department_is_detected(data_dir: Path, dims: dict[str, pa.Table]) -> None:
     bad = _with(dims, "dim_products", "Department", ["Grocery"] * 8)
-    report = validate(_store(data_dir, bad))
+    report = _validate(_store(data_dir, bad))
     share = report.result("products: no department above 60 % of SKUs")
     assert not share.passed and share.measured == pytest.approx(9 / 12)  # 8 set + product 12
 
 
 def test_stores_outside_dc_states_are_counted(data_dir: Path, dims: dict[str, pa.Table]) -> None:
     bad = _with(dims, "dim_stores", "GeographyID", [6, 6])  # Reno, NV has no DC
-    report = validate(_store(data_dir, bad))
+    report = _validate(_store(data_dir, bad))
     assert report.result("stores: only in states that have a DC").violations == 2
 
 
 def test_stores_served_by_a_far_dc_are_counted(data_dir: Path, dims: dict[str, pa.Table]) -> None:
     served = dims["dim_stores"].column("DCID").to_pylist()
     swapped = [2 if dc == 1 else 1 for dc in served[:3]]
-    report = validate(_store(data_dir, _with(dims, "dim_stores", "DCID", swapped)))
+    report = _validate(_store(data_dir, _with(dims, "dim_stores", "DCID", swapped)))
     assert report.result("stores: served by the nearest DC").violations == 3
 
 
 def test_validate_without_dimensions_names_the_fix(data_dir: Path) -> None:
     with pytest.raises(DataStateError, match="generate --dims-only"):
-        validate(data_dir)
+        _validate(data_dir)
     assert not data_dir.exists()
 
 
 def test_registered_checks_run_and_crashes_become_failures(
-    data_dir: Path, dims: dict[str, pa.Table], monkeypatch: pytest.MonkeyPatch
+    data_dir: Path, dims: dict[str, pa.Table]
 ) -> None:
-    @check("test: stores exist", kind="range")
+    mine = CheckRegistry()  # the default registry's decorator works the same way
+
+    @mine.check("test: stores exist", kind="range")
     def stores_exist(con: duckdb.DuckDBPyConnection) -> CheckResult:
         rows = con.execute("SELECT count(*) FROM dim_stores").fetchall()[0][0]
         return CheckResult.range("ignored", float(rows), (1.0, math.inf))
 
-    @check("test: broken query")
+    @mine.check("test: broken query")
     def broken(con: duckdb.DuckDBPyConnection) -> CheckResult:
         con.execute("SELECT * FROM no_such_table").fetchall()
         return CheckResult.hard("", 0)
 
     with pytest.raises(ValueError, match="already registered"):
-        check("test: stores exist")(broken)
+        mine.check("test: stores exist")(broken)
+    with pytest.raises(ValueError, match="already registered"):  # the default registry too
+        check("primary key dim_stores(ID)")(broken)
 
-    report = validate(_store(data_dir, dims))
-    mine = report.result("test: stores exist")
-    assert mine.passed and mine.kind == "range" and mine.measured == 10
+    report = _validate(_store(data_dir, dims), *mine.checks())
+    exists = report.result("test: stores exist")
+    assert exists.passed and exists.kind == "range" and exists.measured == 10
     crashed = report.result("test: broken query")
     assert not crashed.passed and "failed to run" in crashed.detail
     assert [r.name for r in report.failures] == ["test: broken query"]

@@ -11,7 +11,6 @@ in-flight file: nothing is in flight then.
 from __future__ import annotations
 
 from datetime import date
-from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
@@ -94,37 +93,26 @@ def _in_flight_table(carry: dict[int, RegionCarry]) -> pa.Table:
 def save_carry(layout: DataLayout, carry: dict[int, RegionCarry], through: date) -> None:
     """Write every region's carried state as of the end of ``through``."""
     layout.engine_state_dir.mkdir(parents=True, exist_ok=True)
-    write_parquet_atomic(_onhand_table(carry), _file(layout, "onhand", through))
-    write_parquet_atomic(_pending_table(carry), _file(layout, "pending_returns", through))
-    write_parquet_atomic(_in_flight_table(carry), _file(layout, "in_flight", through))
+    write_parquet_atomic(_onhand_table(carry), layout.carry_file("onhand", through))
+    write_parquet_atomic(_pending_table(carry), layout.carry_file("pending_returns", through))
+    write_parquet_atomic(_in_flight_table(carry), layout.carry_file("in_flight", through))
     for kind in _KINDS:
-        for old in sorted(layout.engine_state_dir.glob(f"{kind}_*.parquet"))[:-_KEEP]:
+        for _, old in layout.carry_files(kind)[:-_KEEP]:
             old.unlink()
-
-
-def _file(layout: DataLayout, kind: str, through: date) -> Path:
-    return layout.engine_state_dir / f"{kind}_{through.isoformat()}.parquet"
 
 
 def carried_days(layout: DataLayout) -> list[date]:
     """The days whose carried state is complete (both files), oldest first."""
-    folder = layout.engine_state_dir
-    if not folder.is_dir():
-        return []
-    days: list[date] = []
-    for path in sorted(folder.glob("onhand_*.parquet")):
-        try:
-            day = date.fromisoformat(path.stem.removeprefix("onhand_"))
-        except ValueError:
-            continue
-        if _file(layout, "pending_returns", day).is_file():
-            days.append(day)
-    return days
+    return [
+        day
+        for day, _ in layout.carry_files("onhand")
+        if layout.carry_file("pending_returns", day).is_file()
+    ]
 
 
 def load_carry(layout: DataLayout, through: date) -> dict[int, RegionCarry]:
     """The carried state at the end of ``through`` (the last committed day)."""
-    onhand_path, pending_path, in_flight_path = (_file(layout, k, through) for k in _KINDS)
+    onhand_path, pending_path, in_flight_path = (layout.carry_file(k, through) for k in _KINDS)
     if not onhand_path.exists() or not pending_path.exists():
         raise DataStateError(
             f"the carried simulation state for {through.isoformat()} is missing from "

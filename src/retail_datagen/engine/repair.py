@@ -21,7 +21,6 @@ from retail_datagen.engine.history import end_of, remove_leftovers
 from retail_datagen.errors import DataStateError
 from retail_datagen.schema import DIMENSIONS, FACTS, TABLES, normalise
 from retail_datagen.storage.duckdb_store import (
-    discover_fact_files,
     reader_sql,
     refresh_fact_views,
 )
@@ -34,7 +33,7 @@ from retail_datagen.storage.integrity import (
     stored_kind,
     writers_in_progress,
 )
-from retail_datagen.storage.layout import DataLayout, FactKind, parse_fact_file
+from retail_datagen.storage.layout import DataLayout, FactKind
 from retail_datagen.storage.sql import ident
 from retail_datagen.storage.state import GenerationState, GenerationStateManager
 from retail_datagen.storage.store_writer import (
@@ -66,7 +65,7 @@ def _rebuild_store(layout: DataLayout, actions: list[str]) -> None:
     if layout.duckdb_path.exists():
         aside = _set_aside(layout.duckdb_path)
         actions.append(f"kept the damaged store as {aside.name}")
-    wal = layout.duckdb_path.with_name(layout.duckdb_path.name + ".wal")
+    wal = layout.wal_of(layout.duckdb_path)
     if wal.exists():
         _set_aside(wal)
     tables = {t.name: normalise(t, pq.read_table(layout.dim_file(t.name))) for t in DIMENSIONS}
@@ -83,8 +82,8 @@ def _files_after(layout: DataLayout, kind: FactKind, day: date) -> bool:
         for table in FACTS:
             files = [
                 f
-                for f in discover_fact_files(layout, table.name)[kind]
-                if (name := parse_fact_file(table.name, f)) is not None
+                for f in layout.fact_files(table.name)[kind]
+                if (name := layout.fact_file(table.name, f)) is not None
                 and name.first_day <= day
                 and name.month == f"{day.year:04d}-{day.month:02d}"
             ]
@@ -105,7 +104,7 @@ def _rebuild_state(layout: DataLayout, state: GenerationState, actions: list[str
     """A state for facts the state file does not record, from the files and the carried state."""
     if state.has_fact_data and state.last_generated_timestamp is not None:
         return
-    found = {t.name: discover_fact_files(layout, t.name) for t in FACTS}
+    found = {t.name: layout.fact_files(t.name) for t in FACTS}
     kind = stored_kind(found)
     extent = fact_extent(layout)
     if kind is None or extent is None:
@@ -132,7 +131,7 @@ def _rebuild_state(layout: DataLayout, state: GenerationState, actions: list[str
 
 
 def _fix_format(layout: DataLayout, state: GenerationState, actions: list[str]) -> None:
-    found = {t.name: discover_fact_files(layout, t.name) for t in FACTS}
+    found = {t.name: layout.fact_files(t.name) for t in FACTS}
     actual = stored_kind(found)
     expected = state_kind(state)
     if actual is None or any(files[expected] for files in found.values()):

@@ -45,7 +45,7 @@ __all__ = [
     "MARKDOWN_BY_DEPARTMENT",
     "MARKDOWN_CYCLE_DAYS",
     "MARKDOWN_DAYS",
-    "REASONS",
+    "PRICE_REASONS",
     "ClearanceRule",
     "MarkdownProfile",
     "PriceChanges",
@@ -110,8 +110,8 @@ CLEARANCE_RULES: tuple[ClearanceRule, ...] = (
 CLEARANCE_STEPS: tuple[tuple[int, int], ...] = ((0, 30), (14, 50))  # (day of clearance, % off)
 CLEARANCE_DAYS = 28  # then the regular price returns
 
-REASONS: tuple[str, ...] = ("INITIAL", "MARKDOWN", "CLEARANCE", "PRICE_INCREASE", "RESTORE")
-INITIAL, _MARKDOWN, _CLEARANCE, _INCREASE, _RESTORE = range(len(REASONS))  # codes
+PRICE_REASONS: tuple[str, ...] = ("INITIAL", "MARKDOWN", "CLEARANCE", "PRICE_INCREASE", "RESTORE")
+INITIAL, _MARKDOWN, _CLEARANCE, _INCREASE, _RESTORE = range(len(PRICE_REASONS))  # codes
 REGULAR, MARKED_DOWN, CLEARED = 0, 1, 2  # price states
 
 _KEY_SHIFT = 1 << 32  # key = period * 2**32 + product id: one draw per (product, period)
@@ -328,7 +328,7 @@ class PriceChanges:
     index: np.ndarray  # product index (plan order)
     old: np.ndarray  # cents
     new: np.ndarray
-    reason: np.ndarray  # codes into REASONS
+    reason: np.ndarray  # codes into PRICE_REASONS
 
 
 def price_changes(plan: PricePlan, day: date) -> PriceChanges:

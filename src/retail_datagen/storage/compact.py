@@ -25,7 +25,7 @@ from retail_datagen.errors import DataStateError
 from retail_datagen.schema import FACTS, get_table
 from retail_datagen.storage.atomic import atomic_write_text, fsync_dir, temp_path_for
 from retail_datagen.storage.fact_writer import ROW_GROUP_ROWS, new_file_writer
-from retail_datagen.storage.layout import DataLayout, parse_fact_file
+from retail_datagen.storage.layout import DataLayout
 
 __all__ = [
     "CompactedMonth",
@@ -36,7 +36,6 @@ __all__ = [
 ]
 
 BATCH_ROWS = 1 << 20
-_JOURNAL_SUFFIX = ".compact.json"
 
 
 @dataclass(frozen=True)
@@ -60,10 +59,6 @@ def read_fact_file(table: str, path: Path, fmt: str) -> Iterator[pa.Table]:
         yield pa.Table.from_batches([batch]).select(schema.names).cast(schema)
 
 
-def _journal_path(target: Path) -> Path:
-    return target.with_name(f".{target.name}{_JOURNAL_SUFFIX}")
-
-
 def _finish(journal: Path) -> None:
     """Roll an interrupted compaction forward (its merged file is in place) or back."""
     try:
@@ -85,27 +80,19 @@ def finish_interrupted_compactions(layout: DataLayout) -> list[Path]:
     """Finish every interrupted compaction of the data folder; return the journals handled."""
     handled: list[Path] = []
     for decl in FACTS:
-        folder = layout.table_dir(decl.name)
-        if folder.is_dir():
-            for journal in sorted(folder.glob(f".*{_JOURNAL_SUFFIX}")):
-                _finish(journal)
-                handled.append(journal)
+        for journal in layout.compaction_journals(decl.name):
+            _finish(journal)
+            handled.append(journal)
     return handled
 
 
 def interrupted_compactions(layout: DataLayout) -> list[Path]:
     """Journals of compactions that did not finish (without touching them)."""
-    return [
-        journal
-        for decl in FACTS
-        if layout.table_dir(decl.name).is_dir()
-        for journal in sorted(layout.table_dir(decl.name).glob(f".*{_JOURNAL_SUFFIX}"))
-    ]
+    return [journal for decl in FACTS for journal in layout.compaction_journals(decl.name)]
 
 
-def _merge(table: str, parts: list[Path], fmt: str, target: Path) -> None:
+def _merge(table: str, parts: list[Path], fmt: str, target: Path, journal: Path) -> None:
     tmp = temp_path_for(target)
-    journal = _journal_path(target)
     try:
         writer = new_file_writer(table, tmp, fmt)
         try:
@@ -142,12 +129,10 @@ def _committed_months(
 ) -> dict[tuple[str, str], list[Path]]:
     """Committed monthly files grouped by (format, month), in name (= time) order."""
     grouped: dict[tuple[str, str], list[Path]] = defaultdict(list)
-    folder = layout.table_dir(table)
-    if not folder.is_dir():
-        return {}
-    for path in sorted(folder.iterdir()):
-        name = parse_fact_file(table, path)
-        if name is None or name.kind == "csv_daily" or name.first_day > last_day:
+    found = layout.fact_files(table)
+    for path in sorted(found["parquet"] + found["csv"]):
+        name = layout.fact_file(table, path)
+        if name is None or name.first_day > last_day:
             continue
         if months is None or name.month in months:
             grouped[(name.kind, name.month)].append(path)
@@ -175,7 +160,7 @@ def compact(data_dir: str | Path, months: list[str] | None = None) -> list[Compa
                 continue
             year, mon = (int(x) for x in month.split("-"))
             target = layout.fact_month_file(decl.name, year, mon, fmt)
-            _merge(decl.name, parts, fmt, target)
+            _merge(decl.name, parts, fmt, target, layout.compaction_journal(target))
             done.append(CompactedMonth(decl.name, month, len(parts), target))
     if done and layout.duckdb_path.exists():
         refresh_fact_views(layout.root)

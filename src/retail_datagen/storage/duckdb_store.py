@@ -27,7 +27,7 @@ import pyarrow as pa
 from retail_datagen.errors import DataStateError, UserError
 from retail_datagen.schema import DIMENSIONS, FACTS, TABLES, Table, get_table, normalise
 from retail_datagen.storage.duckdb_access import is_lock_error, retry_on, settings
-from retail_datagen.storage.layout import DataLayout, parse_fact_file
+from retail_datagen.storage.layout import DataLayout, FactKind
 from retail_datagen.storage.sql import fetch_one, fetch_scalar, ident, literal
 from retail_datagen.storage.state import GenerationStateManager
 
@@ -37,7 +37,6 @@ __all__ = [
     "SourceKind",
     "TableInfo",
     "connect",
-    "discover_fact_files",
     "fact_date_range",
     "fact_files",
     "has_dimensions",
@@ -58,7 +57,7 @@ __all__ = [
 ]
 
 MAX_PREVIEW_ROWS = 1000
-SourceKind = Literal["parquet", "csv", "csv_daily"]
+SourceKind = FactKind  # the storage form of a fact table's files
 T = TypeVar("T")
 
 
@@ -89,26 +88,6 @@ class FactFiles:
     files: tuple[Path, ...]
 
 
-def _discover(layout: DataLayout, table: str) -> dict[SourceKind, tuple[Path, ...]]:
-    """Every fact file of ``table`` by storage form, in chronological (= name) order."""
-    folder = layout.table_dir(table)
-    found: dict[SourceKind, list[Path]] = {"parquet": [], "csv": [], "csv_daily": []}
-    if not folder.is_dir():
-        return {kind: () for kind in found}
-    candidates = [p for p in folder.iterdir() if p.is_file()]
-    candidates += [d / f"{table}.csv" for d in folder.iterdir() if d.is_dir()]
-    for path in candidates:
-        name = parse_fact_file(table, path)
-        if name is not None and path.is_file():
-            found[name.kind].append(path)
-    return {kind: tuple(sorted(paths)) for kind, paths in found.items()}
-
-
-def discover_fact_files(layout: DataLayout, table: str) -> dict[SourceKind, tuple[Path, ...]]:
-    """Every fact file of ``table`` by storage form, for checks and repairs outside this module."""
-    return _discover(layout, table)
-
-
 def _preferred_kinds(layout: DataLayout) -> tuple[SourceKind, ...]:
     """The stored form of facts first (from the generation state), then the other forms."""
     try:
@@ -137,7 +116,7 @@ def stored_fact_files(layout: DataLayout, table: str) -> FactFiles | None:
 
 
 def _fact_files(layout: DataLayout, table: str, kinds: tuple[SourceKind, ...]) -> FactFiles | None:
-    found = _discover(layout, table)
+    found = layout.fact_files(table)
     for kind in kinds:
         if found[kind]:
             return FactFiles(table, kind, found[kind])
@@ -147,7 +126,7 @@ def _fact_files(layout: DataLayout, table: str, kinds: tuple[SourceKind, ...]) -
 def has_fact_data(data_dir: str | Path) -> bool:
     """True when any fact table has at least one file (cheap: looks at the folder only)."""
     layout = DataLayout.of(data_dir)
-    return any(any(_discover(layout, t.name).values()) for t in FACTS)
+    return any(any(layout.fact_files(t.name).values()) for t in FACTS)
 
 
 def reader_sql(table: Table, kind: SourceKind, files: list[Path]) -> str:

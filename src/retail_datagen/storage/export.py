@@ -12,7 +12,6 @@ facts that are stored as CSV. Every file is first written under a hidden tempora
 
 from __future__ import annotations
 
-import re
 import shutil
 from collections import defaultdict
 from dataclasses import dataclass
@@ -32,13 +31,12 @@ from retail_datagen.storage.duckdb_store import (
     stored_fact_files,
     table_exists,
 )
-from retail_datagen.storage.layout import DataLayout, parse_fact_file
+from retail_datagen.storage.layout import DataLayout
 from retail_datagen.storage.sql import ident, literal
 
 __all__ = ["ExportFormat", "export_data"]
 
 ExportFormat = Literal["parquet", "csv"]
-_DAY_DIR = re.compile(r"dt=(\d{4})-(\d{2})-(\d{2})$")
 
 
 @dataclass(frozen=True)
@@ -72,14 +70,14 @@ def _export_dimension(
     return final
 
 
-def _month_units(source: FactFiles) -> dict[str, list[Path]]:
-    """Source files (daily files, or a month's parts) grouped by calendar month ``YYYY-MM``."""
-    units: dict[str, list[Path]] = defaultdict(list)
+def _month_units(layout: DataLayout, source: FactFiles) -> dict[tuple[int, int], list[Path]]:
+    """Source files (daily files, or a month's parts) grouped by calendar (year, month)."""
+    units: dict[tuple[int, int], list[Path]] = defaultdict(list)
     for file in source.files:
-        name = parse_fact_file(source.table, file)
+        name = layout.fact_file(source.table, file)
         if name is None:  # discovery only returns parsable names
             raise RuntimeError(f"unexpected fact file name {file}")
-        units[name.month].append(file)
+        units[name.year_month].append(file)
     return dict(sorted(units.items()))
 
 
@@ -91,8 +89,7 @@ def _export_fact_monthly(
     target: DataLayout,
 ) -> list[Path]:
     written: list[Path] = []
-    for month, files in _month_units(source).items():
-        year, mon = int(month[:4]), int(month[5:])
+    for (year, mon), files in _month_units(target, source).items():
         final = target.fact_month_file(table.name, year, mon, fmt)
         query = reader_sql(table, source.kind, files)
         if source.kind != "parquet" or len(files) > 1:
@@ -111,7 +108,7 @@ def _export_fact_daily(
     time_column = ident(table.time_column or "EventTS")
     folder = target.table_dir(table.name)
     folder.mkdir(parents=True, exist_ok=True)
-    for files in _month_units(source).values():
+    for files in _month_units(target, source).values():
         staging = temp_path_for(folder / "daily")
         try:
             query = (
@@ -122,9 +119,10 @@ def _export_fact_daily(
                 f"COPY ({query}) TO {literal(str(staging))} "
                 f"({_copy_options('csv')}, PARTITION_BY (dt))"
             )
-            for day_dir in sorted(p for p in staging.iterdir() if _DAY_DIR.match(p.name)):
+            days = ((target.partition_day(p), p) for p in staging.iterdir())
+            for day, day_dir in sorted((d, p) for d, p in days if d is not None):
                 parts = sorted(day_dir.glob("*.csv"))
-                final = target.fact_day_file(table.name, day_dir.name[3:])
+                final = target.fact_day_file(table.name, day.isoformat())
                 if final in written:  # a later month also holds rows of the day (an online
                     # order is stored with the month it became final in): keep both
                     parts = [final, *parts]

@@ -22,7 +22,7 @@ import pyarrow.parquet as pq
 
 from retail_datagen.schema import FACTS, get_table
 from retail_datagen.storage.atomic import TEMP_MARKER, atomic_path, fsync_dir
-from retail_datagen.storage.layout import DataLayout, parse_fact_file
+from retail_datagen.storage.layout import DataLayout
 
 __all__ = [
     "PARQUET_COMPRESSION",
@@ -206,7 +206,7 @@ def uncommitted_files(layout: DataLayout, last_day: date | None) -> list[Path]:
             if TEMP_MARKER in path.name:
                 found.append(path)
                 continue
-            name = parse_fact_file(decl.name, path)
+            name = layout.fact_file(decl.name, path)
             if name is not None and (last_day is None or name.first_day > last_day):
                 found.append(path)
     return found
@@ -218,9 +218,6 @@ def discard_uncommitted(layout: DataLayout, last_day: date | None) -> None:
     for path in uncommitted_files(layout, last_day):
         path.unlink(missing_ok=True)
     for decl in FACTS:
-        folder = layout.table_dir(decl.name)
-        if not folder.is_dir():
-            continue
-        for sub in sorted(folder.glob("dt=*")):
-            if sub.is_dir() and not any(sub.iterdir()):
+        for sub in layout.day_dirs(decl.name):
+            if not any(sub.iterdir()):
                 sub.rmdir()

@@ -23,12 +23,11 @@ from retail_datagen.schema import DIMENSIONS, FACTS, TABLES
 from retail_datagen.storage.atomic import TEMP_MARKER, pid_alive
 from retail_datagen.storage.compact import interrupted_compactions
 from retail_datagen.storage.duckdb_store import (
-    discover_fact_files,
     reader_sql,
     store_tables,
 )
 from retail_datagen.storage.fact_writer import uncommitted_files
-from retail_datagen.storage.layout import DataLayout, FactKind, parse_fact_file
+from retail_datagen.storage.layout import DataLayout, FactKind
 from retail_datagen.storage.sql import ident
 from retail_datagen.storage.state import GenerationState, GenerationStateManager
 
@@ -86,7 +85,7 @@ def writers_in_progress(layout: DataLayout) -> list[int]:
 
 
 def _all_fact_files(layout: DataLayout) -> dict[str, dict[FactKind, tuple[Path, ...]]]:
-    return {t.name: discover_fact_files(layout, t.name) for t in FACTS}
+    return {t.name: layout.fact_files(t.name) for t in FACTS}
 
 
 def stored_kind(found: dict[str, dict[FactKind, tuple[Path, ...]]]) -> FactKind | None:
@@ -98,10 +97,10 @@ def stored_kind(found: dict[str, dict[FactKind, tuple[Path, ...]]]) -> FactKind 
     return None
 
 
-def _by_month(table: str, files: tuple[Path, ...]) -> dict[str, list[Path]]:
+def _by_month(layout: DataLayout, table: str, files: tuple[Path, ...]) -> dict[str, list[Path]]:
     grouped: dict[str, list[Path]] = defaultdict(list)
     for path in files:
-        name = parse_fact_file(table, path)
+        name = layout.fact_file(table, path)
         if name is not None:
             grouped[name.month].append(path)
     return grouped
@@ -122,7 +121,7 @@ def fact_extent(layout: DataLayout) -> tuple[date, date] | None:
             files = kinds[kind]
             if not files:
                 continue
-            by_month = _by_month(table, files)
+            by_month = _by_month(layout, table, files)
             first, last = by_month[min(by_month)], by_month[max(by_month)]
             spec = TABLES[table]
             column = ident(spec.time_column or "EventTS")
@@ -319,7 +318,7 @@ def _month_files(
         return []
     kind = stored_kind(found) or state_kind(state)  # a wrong format is reported on its own
     expected = _months(start.date(), end.date())
-    present = {table: set(_by_month(table, files[kind])) for table, files in found.items()}
+    present = {table: set(_by_month(layout, table, files[kind])) for table, files in found.items()}
     union = set().union(*present.values())
     gaps: dict[str, list[str]] = {}
     daily = [t for t in ALWAYS_DAILY_TABLES if present.get(t)]  # has rows in some month

@@ -135,13 +135,13 @@ class GenerationStateManager:
         legacy = [self._checked_legacy_path(key, value) for key, value in (paths or {}).items()]
         targets = [
             layout.duckdb_path,
-            layout.duckdb_path.with_name(layout.duckdb_path.name + ".wal"),
+            layout.wal_of(layout.duckdb_path),
             layout.export_dir,
             layout.engine_state_dir,
             layout.state_path,
-            layout.root / "stream_checkpoint.json",  # where a stream stopped
+            layout.checkpoint_path,  # where a stream stopped
             layout.streaming_db_path,  # dead letters
-            layout.streaming_db_path.with_name(layout.streaming_db_path.name + ".wal"),
+            layout.wal_of(layout.streaming_db_path),
             *legacy,
         ]
         removed: list[str] = []

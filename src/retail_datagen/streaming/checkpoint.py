@@ -18,11 +18,9 @@ from typing import Any
 
 from retail_datagen.errors import DataStateError
 from retail_datagen.storage.atomic import atomic_write_text
-from retail_datagen.storage.layout import DataLayout
+from retail_datagen.storage.layout import CHECKPOINT_FILE, DataLayout
 
 __all__ = ["CHECKPOINT_FILE", "Checkpoint", "CheckpointStore"]
-
-CHECKPOINT_FILE = "stream_checkpoint.json"
 
 
 @dataclass(frozen=True)
@@ -60,7 +58,7 @@ class CheckpointStore:
     """Load and save the checkpoint of one data folder."""
 
     def __init__(self, data_dir: str | Path) -> None:
-        self.path = DataLayout.of(data_dir).root / CHECKPOINT_FILE
+        self.path = DataLayout.of(data_dir).checkpoint_path
         self.writes = 0
 
     def load(self) -> Checkpoint | None:

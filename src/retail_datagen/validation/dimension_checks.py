@@ -6,6 +6,7 @@ import math
 
 import duckdb
 
+from retail_datagen.generators.dims.profiles import MIN_TRAFFIC_CV
 from retail_datagen.storage.sql import fetch_one, fetch_scalar, haversine_miles_sql
 from retail_datagen.validation.report import CheckResult
 from retail_datagen.validation.runner import check
@@ -16,7 +17,6 @@ COST_SHARE = (0.50, 0.85)  # Cost as a share of the INITIAL SalePrice
 CENT = 0.01  # tolerated rounding of the cost share bounds
 PHONE_UNIQUE_MAX_CUSTOMERS = 80_000  # 555-01xx numbers run out beyond this
 MIN_STORES_FOR_SPREAD = 10
-MIN_TRAFFIC_CV = 0.5
 MIN_VOLUME_CLASSES = 3
 MAX_DEPARTMENT_SHARE = 0.60
 NEAREST_TOLERANCE = 1e-9  # relative: equal distances (ties) are both "nearest"

@@ -20,7 +20,7 @@ __all__: list[str] = []
 
 REDUCED_LINE_SHARE = (0.02, 0.40)  # share of sale lines sold at a MARKDOWN or CLEARANCE price
 MIN_LINES_FOR_SHARE = 1_000  # fewer lines: nothing meaningful to measure
-WARM_UP_DAYS = 14  # markdowns start after the history's first day: measure after a warm-up
+PRICE_WARM_UP_DAYS = 14  # markdowns start after the history's first day: measure after a warm-up
 
 # Sale lines (in-store SALE receipts) and online order lines, with what they were charged.
 _PRICED_LINES = """
@@ -115,14 +115,14 @@ def reduced_line_share(con: duckdb.DuckDBPyConnection) -> CheckResult:
         con,
         f"SELECT count(*), count(*) FILTER (WHERE \"Reason\" IN ('MARKDOWN', 'CLEARANCE')) "
         f'FROM ({_MATCHED}) WHERE "EventTS" >= (SELECT min("ValidFrom") '
-        f"+ INTERVAL {WARM_UP_DAYS} DAY FROM dim_product_prices)",
+        f"+ INTERVAL {PRICE_WARM_UP_DAYS} DAY FROM dim_product_prices)",
     )
     lines, reduced = (int(row[0] or 0), int(row[1] or 0)) if row else (0, 0)
     if lines < MIN_LINES_FOR_SHARE:
         return CheckResult.skipped(
             "",
             "range",
-            f"{lines} lines after the first {WARM_UP_DAYS} days < {MIN_LINES_FOR_SHARE}",
+            f"{lines} lines after the first {PRICE_WARM_UP_DAYS} days < {MIN_LINES_FOR_SHARE}",
         )
-    detail = f"{reduced} of {lines} lines after the first {WARM_UP_DAYS} days"
+    detail = f"{reduced} of {lines} lines after the first {PRICE_WARM_UP_DAYS} days"
     return CheckResult.range("", reduced / lines, REDUCED_LINE_SHARE, detail)

@@ -3,6 +3,8 @@
 Checks are plain functions ``(con) -> CheckResult`` registered with :func:`check` (or
 :func:`register` for checks generated in a loop). Modules that hold checks register them on
 import; :data:`CHECK_MODULES` lists them, and a module that does not exist yet is skipped.
+A caller may run a chosen list of checks instead (``validate(..., checks=...)``): those of some
+modules (:func:`registered_checks`), or its own, kept in a :class:`CheckRegistry` of its own.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 import importlib
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import get_args
@@ -30,6 +32,7 @@ __all__ = [
     "CHECK_MODULES",
     "RANGE_VIEW",
     "CheckFn",
+    "CheckRegistry",
     "RegisteredCheck",
     "check",
     "register",
@@ -64,25 +67,35 @@ class RegisteredCheck:
     fn: CheckFn
 
 
-_REGISTRY: dict[str, RegisteredCheck] = {}
+class CheckRegistry:
+    """Named checks in registration order; names are unique."""
+
+    def __init__(self) -> None:
+        self._checks: dict[str, RegisteredCheck] = {}
+
+    def register(self, name: str, kind: CheckKind, fn: CheckFn) -> None:
+        """Add a check; registering the same name twice is a programming error."""
+        existing = self._checks.get(name)
+        if existing is not None and existing.fn is not fn:
+            raise ValueError(f"a validation check called {name!r} is already registered")
+        self._checks[name] = RegisteredCheck(name, kind, fn)
+
+    def check(self, name: str, *, kind: CheckKind = "hard") -> Callable[[CheckFn], CheckFn]:
+        """Decorator form of :meth:`register`."""
+
+        def decorate(fn: CheckFn) -> CheckFn:
+            self.register(name, kind, fn)
+            return fn
+
+        return decorate
+
+    def checks(self) -> list[RegisteredCheck]:
+        return list(self._checks.values())
 
 
-def register(name: str, kind: CheckKind, fn: CheckFn) -> None:
-    """Add a check; registering the same name twice is a programming error."""
-    existing = _REGISTRY.get(name)
-    if existing is not None and existing.fn is not fn:
-        raise ValueError(f"a validation check called {name!r} is already registered")
-    _REGISTRY[name] = RegisteredCheck(name, kind, fn)
-
-
-def check(name: str, *, kind: CheckKind = "hard") -> Callable[[CheckFn], CheckFn]:
-    """Decorator form of :func:`register`."""
-
-    def decorate(fn: CheckFn) -> CheckFn:
-        register(name, kind, fn)
-        return fn
-
-    return decorate
+_DEFAULT = CheckRegistry()  # what the check modules register into
+register = _DEFAULT.register
+check = _DEFAULT.check
 
 
 def _load_check_modules() -> None:
@@ -94,10 +107,11 @@ def _load_check_modules() -> None:
                 raise
 
 
-def registered_checks() -> list[RegisteredCheck]:
-    """Every check of every check module, in registration order."""
+def registered_checks(modules: Collection[str] | None = None) -> list[RegisteredCheck]:
+    """Every check of every check module (or of ``modules`` only), in registration order."""
     _load_check_modules()
-    return list(_REGISTRY.values())
+    found = _DEFAULT.checks()
+    return found if modules is None else [c for c in found if c.fn.__module__ in modules]
 
 
 def _run_one(entry: RegisteredCheck, con: duckdb.DuckDBPyConnection) -> CheckResult:
@@ -109,9 +123,12 @@ def _run_one(entry: RegisteredCheck, con: duckdb.DuckDBPyConnection) -> CheckRes
     return dataclasses.replace(result, name=entry.name, kind=entry.kind)
 
 
-def run_checks(con: duckdb.DuckDBPyConnection) -> ValidationReport:
-    """Run all registered checks on an open store connection."""
-    return ValidationReport(_run_one(entry, con) for entry in registered_checks())
+def run_checks(
+    con: duckdb.DuckDBPyConnection, checks: Iterable[RegisteredCheck] | None = None
+) -> ValidationReport:
+    """Run ``checks`` (default: all registered checks) on an open store connection."""
+    chosen = registered_checks() if checks is None else checks
+    return ValidationReport(_run_one(entry, con) for entry in chosen)
 
 
 def _folder_results(problems: list[Problem]) -> list[CheckResult]:
@@ -134,8 +151,13 @@ def _record_range(con: duckdb.DuckDBPyConnection, layout: DataLayout) -> None:
         )
 
 
-def validate(data_dir: str | Path) -> ValidationReport:
+def validate(
+    data_dir: str | Path, *, checks: Sequence[RegisteredCheck] | None = None
+) -> ValidationReport:
     """Validate the data folder; a folder without dimensions is a :class:`DataStateError`.
+
+    ``checks`` chooses the invariants to run (default: all); the folder's integrity is always
+    checked.
 
     The folder's integrity is checked first; when it is not whole (an interrupted run, a
     damaged store or state file) only those results are reported, with their fix, since the
@@ -156,7 +178,7 @@ def validate(data_dir: str | Path) -> ValidationReport:
         if not all(table_exists(con, t.name) for t in DIMENSIONS):
             raise missing
         _record_range(con, layout)
-        report = run_checks(con)
+        report = run_checks(con, checks)
     report.results[:0] = folder
     report.seconds = time.monotonic() - began
     return report

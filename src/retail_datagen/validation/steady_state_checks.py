@@ -2,7 +2,7 @@
 shelves are empty about as often as in real stores and not more so week by week, reorders ship
 within two days, and the DC fleet runs reasonably full legs without being saturated.
 
-Every figure is measured after WARM_UP_DAYS from the first day of the store ledger; a range
+Every figure is measured after STEADY_WARM_UP_DAYS from the first day of the store ledger; a range
 shorter than the warm-up plus one WINDOW_DAYS window has nothing to judge and is skipped.
 """
 
@@ -20,14 +20,14 @@ from retail_datagen.validation.runner import check
 
 __all__ = ["STEADY_SQL", "steady_window"]
 
-WARM_UP_DAYS = 28
+STEADY_WARM_UP_DAYS = 28
 WINDOW_DAYS = 14
 DELIVERED_OVER_SOLD = (0.9, 1.1)  # over every trailing WINDOW_DAYS after the warm-up
 ZERO_ON_HAND = (0.02, 0.08)  # launched store-products at zero at the end of a week's last day
 ZERO_GROWTH = 0.01  # the zero share of the last two weeks over the first two: at most +1 point
 SHIPPED_IN_TWO_DAYS = 0.90  # store reorders with a shipment that day or the next
 MEDIAN_LEG_FILL = 0.30  # units on a DC leg / the truck's capacity
-FLEET_BUSY = 0.90  # of a DC fleet's truck-days, incl. the drive back
+MAX_FLEET_BUSY = 0.90  # of a DC fleet's truck-days, incl. the drive back
 
 STEADY_SQL = {
     # per day: units delivered to and sold by all stores
@@ -109,12 +109,12 @@ def steady_window(con: duckdb.DuckDBPyConnection) -> tuple[date, date] | str:
         return "no store ledger rows"
     first, last = row
     days = (last - first).days + 1
-    if days < WARM_UP_DAYS + WINDOW_DAYS:
+    if days < STEADY_WARM_UP_DAYS + WINDOW_DAYS:
         return (
-            f"the range has {days} days; a steady state needs {WARM_UP_DAYS + WINDOW_DAYS} "
-            f"({WARM_UP_DAYS}-day warm-up + {WINDOW_DAYS})"
+            f"the range has {days} days; a steady state needs {STEADY_WARM_UP_DAYS + WINDOW_DAYS} "
+            f"({STEADY_WARM_UP_DAYS}-day warm-up + {WINDOW_DAYS})"
         )
-    return first + timedelta(days=WARM_UP_DAYS), last
+    return first + timedelta(days=STEADY_WARM_UP_DAYS), last
 
 
 def _skip_or(con: duckdb.DuckDBPyConnection, name: str) -> tuple[date, date] | CheckResult:
@@ -152,11 +152,11 @@ def _zero_shares(con: duckdb.DuckDBPyConnection) -> list[float] | str:
     if isinstance(window, str):
         return window
     start, last = window
-    first = start - timedelta(days=WARM_UP_DAYS)
+    first = start - timedelta(days=STEADY_WARM_UP_DAYS)
     weeks = ((last - first).days + 1) // 7  # whole weeks only
     query = (
         STEADY_SQL["zero"]
-        .replace("$first_week", str(WARM_UP_DAYS // 7))
+        .replace("$first_week", str(STEADY_WARM_UP_DAYS // 7))
         .replace("$weeks", str(weeks))
         .replace("$first", f"DATE '{first.isoformat()}'")
     )
@@ -226,5 +226,5 @@ def fleet_busy(con: duckdb.DuckDBPyConnection) -> CheckResult:
         [days, start],
     )
     if row is None:
-        return CheckResult.range("", None, (0.0, FLEET_BUSY))
-    return CheckResult.range("", float(row[1]), (0.0, FLEET_BUSY), f"DC {row[0]}")
+        return CheckResult.range("", None, (0.0, MAX_FLEET_BUSY))
+    return CheckResult.range("", float(row[1]), (0.0, MAX_FLEET_BUSY), f"DC {row[0]}")

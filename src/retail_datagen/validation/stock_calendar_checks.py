@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import duckdb
 
+from retail_datagen.generators.facts.replenishment import PRELAUNCH_DAYS
 from retail_datagen.storage.sql import fetch_scalar
 from retail_datagen.validation.report import CheckResult
 from retail_datagen.validation.runner import check
 
 __all__: list[str] = []
-
-PRELAUNCH_DAYS = 14  # stocking may start this many days before a product's launch
 
 
 def _count(con: duckdb.DuckDBPyConnection, query: str) -> int:

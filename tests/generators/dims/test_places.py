@@ -18,11 +18,7 @@ from retail_datagen.errors import ConfigError
 from retail_datagen.generators.dims.allocation import largest_remainder
 from retail_datagen.generators.dims.geo import haversine_miles, nearest_index, offset_points
 from retail_datagen.generators.dims.geographies import generate_geographies
-from retail_datagen.generators.dims.profiles import (
-    MIN_TRAFFIC_CV,
-    OPENING_HOURS,
-    VOLUME_CLASSES,
-)
+from retail_datagen.generators.dims.profiles import MIN_TRAFFIC_CV, VOLUME_CLASSES
 from retail_datagen.generators.dims.stores import (
     DEFAULT_TAX_RATE,
     jurisdiction_tax_rates,
@@ -32,6 +28,7 @@ from retail_datagen.generators.master_generator import (
     build_dimensions,
     check_config_against_dictionaries,
 )
+from retail_datagen.generators.store_formats import FORMATS
 from retail_datagen.rng import stream
 
 LOADER = DictionaryLoader()
@@ -130,7 +127,7 @@ def test_formats_and_hours_follow_the_volume_class() -> None:
     expected = {c.name: {f for f, _ in c.formats} for c in VOLUME_CLASSES}
     for store in stores:
         assert store["StoreFormat"] in expected[str(store["VolumeClass"])]
-        hours = {(h.open_hour, h.close_hour) for h in OPENING_HOURS[str(store["StoreFormat"])]}
+        hours = {(h.open_hour, h.close_hour) for h in FORMATS[str(store["StoreFormat"])].hours}
         assert (store["OpenHour"], store["CloseHour"]) in hours
     assert any(s["OpenHour"] == 0 and s["CloseHour"] == 24 for s in stores)
     regular = Counter((s["OpenHour"], s["CloseHour"]) for s in stores)

@@ -20,6 +20,7 @@ from retail_datagen.generators.facts.store_day import (
     plan_store_day,
     simulate_store_day,
 )
+from retail_datagen.generators.store_formats import FORMATS, STORE_FORMATS
 from retail_datagen.money import decimal_to_cents
 
 DAY = date(2024, 3, 8)
@@ -99,10 +100,10 @@ def test_product_count_counts_the_distinct_promoted_products(ctx: FactContext) -
 
 def test_tickets_grow_with_the_format_and_stay_believable(ctx: FactContext) -> None:
     """Every format (stores 0-4 recast as HYPERMARKET..EXPRESS): $25-120, ordered, skewed."""
-    formats = np.arange(ctx.n_stores) % len(B.STORE_FORMATS)
+    formats = np.arange(ctx.n_stores) % len(STORE_FORMATS)
     recast = dataclasses.replace(ctx, store_format=formats.astype(ctx.store_format.dtype))
     means = []
-    for store in range(len(B.STORE_FORMATS)):
+    for store in range(len(STORE_FORMATS)):
         totals = np.concatenate(
             [
                 decimal_to_cents(
@@ -121,17 +122,17 @@ def test_tickets_grow_with_the_format_and_stay_believable(ctx: FactContext) -> N
 
 
 def test_supercenter_like_formats_spend_55_to_60_percent_on_grocery_type_departments() -> None:
-    for fmt in range(len(B.STORE_FORMATS)):
-        assert sum(shares[fmt] for shares in B.DEPARTMENT_SHARES.values()) == pytest.approx(1.0)
+    for store_format in FORMATS.values():
+        assert sum(store_format.department_shares.values()) == pytest.approx(1.0)
     for name in ("HYPERMARKET", "SUPERSTORE"):
-        fmt = B.STORE_FORMATS.index(name)
-        grocery = sum(B.DEPARTMENT_SHARES[d][fmt] for d in B.GROCERY_DEPARTMENTS)
+        shares = FORMATS[name].department_shares
+        grocery = sum(shares[d] for d in B.GROCERY_DEPARTMENTS)
         assert 0.55 <= grocery <= 0.61, name
 
 
 def test_out_of_season_categories_are_damped(ctx: FactContext) -> None:
     """Grilling sells in summer, holiday decor in December — not the other way round."""
-    fmt = B.STORE_FORMATS.index("SUPERSTORE")
+    fmt = STORE_FORMATS.index("SUPERSTORE")
 
     def share(day: date, category: str) -> float:
         p = product_probabilities(ctx, day, fmt, 0)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from datetime import date, timedelta
+from decimal import ROUND_HALF_UP, Decimal
 
 import numpy as np
 import pyarrow as pa
@@ -12,6 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from retail_datagen.generators.facts.context import FactContext
+from retail_datagen.generators.facts.receipts import LineItems, price_lines
 from retail_datagen.generators.facts.returns import empty_pending
 from retail_datagen.generators.facts.store_day import StoreDay, simulate_store_day
 from retail_datagen.money import decimal_to_cents, tax_cents
@@ -34,16 +37,65 @@ def _run_days(ctx: FactContext, store: int, first: date, days: int) -> list[Stor
     return out
 
 
-@settings(
-    max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
-)
-@given(day=DAYS, store=st.integers(0, 7))
-def test_receipt_money_balances_to_the_cent(ctx: FactContext, day: date, store: int) -> None:
-    days = _run_days(ctx, store, day, 16)  # long enough for returns to come back
+@st.composite
+def _baskets(draw: st.DrawFn) -> tuple[LineItems, np.ndarray, np.ndarray, int]:
+    """Receipts of 1-5 lines each: sales or returns, any prices, discounts and tax rates."""
+    sizes = draw(st.lists(st.integers(1, 5), min_size=1, max_size=12))
+    n_lines = sum(sizes)
+    sign = np.repeat([draw(st.sampled_from([1, -1])) for _ in sizes], sizes)
+    qty = sign * np.array(draw(st.lists(st.integers(1, 4), min_size=n_lines, max_size=n_lines)))
+    unit = np.array(draw(st.lists(st.integers(1, 500_000), min_size=n_lines, max_size=n_lines)))
+    share = np.array(draw(st.lists(st.integers(0, 50), min_size=n_lines, max_size=n_lines)))
+    lines = LineItems(
+        receipt=np.repeat(np.arange(len(sizes)), sizes),
+        product=np.zeros(n_lines, np.int64),
+        qty=qty.astype(np.int64),
+        unit=unit.astype(np.int64),
+        discount=(unit * qty * share) // 100,  # same sign as qty, at most half the gross
+        promo=np.full(n_lines, -1),
+    )
+    rate = draw(st.integers(0, 120_000))  # store rate in parts per million (0-12 %)
+    factor = np.array(
+        draw(st.lists(st.sampled_from([0, 5, 10]), min_size=n_lines, max_size=n_lines))
+    )
+    return lines, np.full(n_lines, rate, np.int64), factor, len(sizes)
+
+
+@settings(max_examples=100, deadline=None)
+@given(_baskets())
+def test_line_and_receipt_money_balance_to_the_cent(
+    basket: tuple[LineItems, np.ndarray, np.ndarray, int],
+) -> None:
+    """SPEC §6.1 identities of price_lines, with tax checked against decimal arithmetic; a
+    return (negated units and discounts) refunds exactly what the sale charged."""
+    lines, rate, factor, n = basket
+    priced = price_lines(lines, rate, factor, n)
+    assert np.array_equal(priced.ext, lines.unit * lines.qty - lines.discount)
+    for ext, r, f, tax in zip(priced.ext, rate, factor, priced.tax, strict=True):
+        exact = Decimal(int(ext)) * Decimal(int(r)) * Decimal(int(f)) / Decimal(10_000_000)
+        assert tax == int(exact.quantize(Decimal(1), rounding=ROUND_HALF_UP))
+    per_receipt = [lines.receipt == k for k in range(n)]
+    assert priced.subtotal.tolist() == [int((lines.unit * lines.qty)[m].sum()) for m in per_receipt]
+    assert priced.discount.tolist() == [int(lines.discount[m].sum()) for m in per_receipt]
+    assert priced.tax_total.tolist() == [int(priced.tax[m].sum()) for m in per_receipt]
+    assert priced.items.tolist() == [int(lines.qty[m].sum()) for m in per_receipt]
+    assert np.array_equal(priced.total, priced.subtotal - priced.discount + priced.tax_total)
+    back = dataclasses.replace(lines, qty=-lines.qty, discount=-lines.discount)
+    refund = price_lines(back, rate, factor, n)
+    assert np.array_equal(refund.total, -priced.total)
+    assert np.array_equal(refund.tax, -priced.tax)
+
+
+def test_receipt_tables_carry_the_money_to_the_cent(ctx: FactContext) -> None:
+    """The stored decimals of two weeks of sales and returns keep the identities."""
+    store = 3
+    days = _run_days(ctx, store, date(2024, 11, 20), 16)  # long enough for returns to come back
+    kinds = set()
     for result in days:
         if not result.tables:
             continue
         receipts, lines = result.tables["fact_receipts"], result.tables["fact_receipt_lines"]
+        kinds.update(receipts["ReceiptType"].to_pylist())
         subtotal, discount = _cents(receipts, "Subtotal"), _cents(receipts, "Discount")
         tax, total = _cents(receipts, "Tax"), _cents(receipts, "Total")
         assert np.array_equal(total, subtotal - discount + tax)
@@ -52,7 +104,6 @@ def test_receipt_money_balances_to_the_cent(ctx: FactContext, day: date, store: 
         line_discount, line_tax = _cents(lines, "Discount"), _cents(lines, "Tax")
         ext = _cents(lines, "ExtPrice")
         assert np.array_equal(ext, unit * qty - line_discount)
-        # tax per line on the post-discount amount at the store rate x taxability
         product = lines.column("ProductID").to_numpy() - 1
         rate = ctx.store_rate_micros[store]
         assert np.array_equal(line_tax, tax_cents(ext, rate, ctx.product_tax_factor[product]))
@@ -68,6 +119,7 @@ def test_receipt_money_balances_to_the_cent(ctx: FactContext, day: date, store: 
             np.bincount(which, qty, n).astype(np.int64), receipts["ItemCount"].to_numpy()
         )
         assert (np.bincount(which, minlength=n) >= 1).all(), "a receipt without lines"
+    assert kinds == {"SALE", "RETURN"}
 
 
 def test_store_day_tables_match_their_declarations(ctx: FactContext) -> None:

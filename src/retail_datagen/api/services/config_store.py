@@ -18,13 +18,13 @@ from pydantic_core import ErrorDetails, InitErrorDetails
 
 from retail_datagen.api.settings import ServerSettings
 from retail_datagen.config.models import RetailConfig, format_validation_error
+from retail_datagen.config.secrets import MASK  # also what GET shows for a set secret
 from retail_datagen.errors import ConfigError
 from retail_datagen.storage.atomic import atomic_write_text
 from retail_datagen.storage.layout import DataLayout
 
 __all__ = ["MASK", "ConfigService", "FieldProblem"]
 
-MASK = "***"  # what GET shows for a set secret; sending it back keeps the stored value
 SECRET_FILE_MODE = 0o600
 _SOURCE = "config"
 _LEADING_KEY = re.compile(r"^([A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+)\b")
@@ -73,7 +73,7 @@ class ConfigService:
         else:
             root = DataLayout.of(settings.data_dir or RetailConfig().paths.data).root
             data = root
-            self.file = root / "config.json"
+            self.file = DataLayout(root).config_path
             initial = RetailConfig.from_file(self.file) if self.file.is_file() else RetailConfig()
         self.root = DataLayout.of(data).root
         # paths.data as the file says it (kept on save so the file stays portable)

@@ -19,7 +19,7 @@ from retail_datagen.config.models import RetailConfig
 from retail_datagen.generators.price_model import (
     EPOCH_ORDINAL,
     INITIAL,
-    REASONS,
+    PRICE_REASONS,
     PricePlan,
     change_days,
     change_reason,
@@ -56,7 +56,7 @@ def price_change_table(plan: PricePlan, day: date) -> pa.Table:
             "ProductID": ids,
             "OldSalePrice": money.cents_to_decimal(changes.old),
             "NewSalePrice": money.cents_to_decimal(changes.new),
-            "Reason": pa.array(REASONS, pa.string()).take(pa.array(changes.reason)),
+            "Reason": pa.array(PRICE_REASONS, pa.string()).take(pa.array(changes.reason)),
             "ValidFrom": midnight,
         }
     )
@@ -92,7 +92,7 @@ def price_history(plan: PricePlan, last: date) -> pa.Table:
                 (valid_to - EPOCH_ORDINAL) * _US_PER_DAY, pa.timestamp("us"), mask=is_last
             ),
             "SalePrice": money.cents_to_decimal(price),
-            "Reason": pa.array(REASONS, pa.string()).take(pa.array(reason)),
+            "Reason": pa.array(PRICE_REASONS, pa.string()).take(pa.array(reason)),
         }
     )
     return schema.normalise(DIM_PRODUCT_PRICES, table)

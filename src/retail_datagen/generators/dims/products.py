@@ -26,7 +26,7 @@ from retail_datagen import money, rng, schema
 from retail_datagen.config.models import RetailConfig
 from retail_datagen.errors import DictionaryError
 from retail_datagen.generators.allocation import capped_allocation
-from retail_datagen.generators.dims.profiles import DEPARTMENT_MIX, OTHER_DEPARTMENT_SHARE
+from retail_datagen.generators.dims.profiles import DEPARTMENT_MIX, OTHER_DEPARTMENT_SKU_SHARE
 from retail_datagen.schema.tables import DIM_PRODUCTS
 
 __all__ = [
@@ -164,7 +164,7 @@ def _choose_skus(
     turn = _rank_within(np.stack([product, tier]), order_key)  # a product's 1st, 2nd... brand
     department = product_department[product]
     names = np.unique(np.asarray(base_products.column("Department").to_pylist(), dtype=object))
-    weights = [DEPARTMENT_MIX.get(name, OTHER_DEPARTMENT_SHARE) for name in names]
+    weights = [DEPARTMENT_MIX.get(name, OTHER_DEPARTMENT_SKU_SHARE) for name in names]
     quota = capped_allocation(weights, np.bincount(department, minlength=names.size), total)
 
     ranked = np.lexsort((order_key, turn, tier, department))

@@ -1,8 +1,8 @@
 """Store, customer and assortment profiles: the shares and ranges the dimension generators follow.
 
-Distributions are data: everything that shapes the chain (volume classes, formats, opening hours,
-customer segments, the supercenter department mix) is declared here, next to each other, and the
-generators only read it. The fact engine reads the same constants (e.g. formats and hours).
+Distributions are data: everything that shapes the chain (volume classes, customer segments, the
+supercenter department mix) is declared here, next to each other, and the generators only read
+it. Store formats and their opening hours are in generators/store_formats.py.
 """
 
 from __future__ import annotations
@@ -15,11 +15,8 @@ __all__ = [
     "CUSTOMER_SEGMENTS",
     "DEPARTMENT_MIX",
     "MIN_TRAFFIC_CV",
-    "OPENING_HOURS",
-    "OTHER_DEPARTMENT_SHARE",
-    "STORE_FORMATS",
+    "OTHER_DEPARTMENT_SKU_SHARE",
     "VOLUME_CLASSES",
-    "OpeningHours",
     "VolumeClass",
 ]
 
@@ -34,19 +31,6 @@ class VolumeClass:
     formats: tuple[tuple[str, float], ...]  # (StoreFormat, probability)
 
 
-@dataclass(frozen=True)
-class OpeningHours:
-    """Opening hours; ``open_hour = 0, close_hour = 24`` is a store open around the clock."""
-
-    open_hour: int
-    close_hour: int
-    share: float
-
-    @property
-    def always_open(self) -> bool:
-        return self.open_hour == 0 and self.close_hour == 24
-
-
 # SPEC §5: classes in descending volume order (stores are ranked into them by place size).
 VOLUME_CLASSES: tuple[VolumeClass, ...] = (
     VolumeClass("FLAGSHIP", 0.05, (2.5, 3.0), (("HYPERMARKET", 1.0),)),
@@ -59,21 +43,6 @@ VOLUME_CLASSES: tuple[VolumeClass, ...] = (
 # The variety of TrafficMultiplier a chain of 10 or more stores always has (SPEC §5, §9).
 MIN_TRAFFIC_CV = 0.5
 
-STORE_FORMATS: tuple[str, ...] = (
-    "HYPERMARKET", "SUPERSTORE", "STANDARD", "NEIGHBORHOOD", "EXPRESS",
-)  # fmt: skip
-
-# Opening hours per format: most stores 8-22, hypermarkets 7-23, some express stores 24/7.
-OPENING_HOURS: Mapping[str, tuple[OpeningHours, ...]] = MappingProxyType(
-    {
-        "HYPERMARKET": (OpeningHours(7, 23, 1.0),),
-        "SUPERSTORE": (OpeningHours(8, 22, 0.7), OpeningHours(7, 23, 0.3)),
-        "STANDARD": (OpeningHours(8, 22, 1.0),),
-        "NEIGHBORHOOD": (OpeningHours(8, 22, 1.0),),
-        "EXPRESS": (OpeningHours(0, 24, 0.4), OpeningHours(6, 23, 0.6)),
-    }
-)
-
 # SPEC §5 customer segments and their shares.
 CUSTOMER_SEGMENTS: tuple[tuple[str, float], ...] = (
     ("BUDGET_CONSCIOUS", 0.35),
@@ -83,7 +52,7 @@ CUSTOMER_SEGMENTS: tuple[tuple[str, float], ...] = (
 )
 
 # Share of SKUs per department in a supercenter assortment (sums to 1). A department that a
-# user's dictionary adds beyond these gets OTHER_DEPARTMENT_SHARE before renormalising.
+# user's dictionary adds beyond these gets OTHER_DEPARTMENT_SKU_SHARE before renormalising.
 DEPARTMENT_MIX: Mapping[str, float] = MappingProxyType(
     {
         "Grocery": 0.35,
@@ -98,4 +67,4 @@ DEPARTMENT_MIX: Mapping[str, float] = MappingProxyType(
         "Automotive": 0.04,
     }
 )
-OTHER_DEPARTMENT_SHARE = 0.03
+OTHER_DEPARTMENT_SKU_SHARE = 0.03

@@ -23,12 +23,8 @@ from retail_datagen import ids, money, rng, schema
 from retail_datagen.config.models import RetailConfig
 from retail_datagen.generators.allocation import largest_remainder
 from retail_datagen.generators.dims.addresses import street_addresses
-from retail_datagen.generators.dims.profiles import (
-    MIN_TRAFFIC_CV,
-    OPENING_HOURS,
-    STORE_FORMATS,
-    VOLUME_CLASSES,
-)
+from retail_datagen.generators.dims.profiles import MIN_TRAFFIC_CV, VOLUME_CLASSES
+from retail_datagen.generators.store_formats import FORMATS, STORE_FORMATS
 from retail_datagen.geo import nearest_index, offset_points
 from retail_datagen.schema.tables import DIM_STORES
 
@@ -173,7 +169,7 @@ def _opening_hours(store_format: np.ndarray, uniforms: np.ndarray) -> tuple[np.n
     close_hour = np.empty(store_format.size, dtype=np.int32)
     for k, name in enumerate(STORE_FORMATS):
         members = store_format == k
-        options = OPENING_HOURS[name]
+        options = FORMATS[name].hours
         pick = _pick([o.share for o in options], uniforms[members])
         open_hour[members] = np.array([o.open_hour for o in options])[pick]
         close_hour[members] = np.array([o.close_hour for o in options])[pick]

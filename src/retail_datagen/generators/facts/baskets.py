@@ -14,6 +14,7 @@ from datetime import date
 import numpy as np
 
 from retail_datagen import calendar
+from retail_datagen.generators import store_formats as F
 from retail_datagen.generators.facts import behaviour as B
 from retail_datagen.generators.facts.context import FactContext
 
@@ -40,14 +41,14 @@ def basket_line_counts(
 ) -> np.ndarray:
     """Lines per basket (≥ 1); ``lift`` multiplies the basket (marketing-driven visits: 1.25)."""
     n = segment.size
-    mix = B.TRIP_MIX[format_code]
+    mix = F.TRIP_MIX[format_code]
     trip = np.searchsorted(np.cumsum(mix), rng.random(n) * mix.sum(), side="right")
     trip = np.minimum(trip, len(B.TRIP_ITEMS) - 1)
     lo = np.array([t[0] for t in B.TRIP_ITEMS])[trip]
     hi = np.array([t[1] for t in B.TRIP_ITEMS])[trip]
     raw = lo + rng.random(n) * (hi - lo + 1)
     scale = ctx.config.volume.items_per_ticket_mean / B.REFERENCE_ITEMS_PER_TICKET
-    target = B.FORMAT_ITEMS_MEAN[format_code] * scale / float((mix * _TRIP_MEANS).sum())
+    target = F.ITEMS_MEAN[format_code] * scale / float((mix * _TRIP_MEANS).sum())
     items = raw * target * B.SEGMENT_BASKET_FACTOR[segment] / _SEGMENT_NORM * lift
     lines = items / B.LINE_QTY_MEAN
     whole = np.floor(lines)
@@ -87,14 +88,14 @@ def product_probabilities(
     """Probability of each product being the next line, for one format, segment and day.
 
     Inside a department, choice follows popularity and price; across departments, lines are
-    spread so each department takes its share of the format's spend (``DEPARTMENT_SHARES``);
+    spread so each department takes its share of the format's spend (``department_shares``);
     then seasons and holiday lifts move demand between categories.
     """
     catalogue = _catalogue(ctx)
     launched = ctx.launched_mask(day)
     price = np.maximum(ctx.prices_on(day), 1).astype(np.float64)  # a markdown lifts demand
     beta = catalogue.beta + (
-        B.SEGMENT_PRICE_BETA[segment] + B.FORMAT_PRICE_BETA[format_code] + price_tilt
+        B.SEGMENT_PRICE_BETA[segment] + F.FORMAT_PRICE_BETA[format_code] + price_tilt
     )
     w = np.exp(
         B.SEGMENT_POPULARITY_EXPONENT[segment] * catalogue.log_popularity - beta * np.log(price)
@@ -127,12 +128,11 @@ def _catalogue(ctx: FactContext) -> _Catalogue:
     catalogue = ctx.memo.get(_CATALOGUE_MEMO)
     if not isinstance(catalogue, _Catalogue):
         names = ctx.department_names
-        other = (B.OTHER_DEPARTMENT_SHARE,) * len(B.STORE_FORMATS)
         beta = np.array([B.DEPARTMENT_PRICE_BETA.get(d, B.PRICE_BETA) for d in names])
         catalogue = ctx.memo[_CATALOGUE_MEMO] = _Catalogue(
             log_popularity=np.log(ctx.product_popularity),
             beta=beta[ctx.product_department],
-            shares=np.array([B.DEPARTMENT_SHARES.get(d, other) for d in names]).T,
+            shares=F.department_spend_shares(names),
         )
     return catalogue
 
@@ -206,5 +206,5 @@ def expected_daily_units(ctx: FactContext, stores: np.ndarray, day: date) -> np.
                 for segment, share in enumerate(_SEGMENT_SHARES.tolist())
             )
         receipts = ctx.config.volume.customers_per_day * float(ctx.store_traffic[store])
-        out[k] = receipts * B.FORMAT_ITEMS_MEAN[fmt] * scale * mix[fmt]
+        out[k] = receipts * F.ITEMS_MEAN[fmt] * scale * mix[fmt]
     return out

@@ -1,7 +1,8 @@
 """How shoppers, sensors, tenders and campaigns behave: the fact model's distributions as data.
 
 Everything tunable about the facts lives here, next to each other, with the SPEC §11 reference
-numbers; the generator modules only read these names.
+numbers; the generator modules only read these names. What differs by store format (trip mix,
+basket size, price sensitivity, spend by department, zones) is in generators/store_formats.py.
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ import numpy as np
 from retail_datagen.rng import substream_seeds, uniform_from_seeds
 
 # ---------------------------------------------------------------- vocabularies
-STORE_FORMATS = ("HYPERMARKET", "SUPERSTORE", "STANDARD", "NEIGHBORHOOD", "EXPRESS")
 SEGMENTS = ("BUDGET_CONSCIOUS", "CONVENIENCE_FOCUSED", "QUALITY_SEEKER", "BRAND_LOYAL")
 
 # ---------------------------------------------------------------- visits and conversion
@@ -73,14 +73,6 @@ ZONES = (
     "CHECKOUT",
 )
 ENTRANCE, CHECKOUT = 0, len(ZONES) - 1
-# interior zones present in each store format (indices into ZONES)
-FORMAT_ZONES: dict[str, tuple[int, ...]] = {
-    "HYPERMARKET": (1, 2, 3, 4, 5, 6),
-    "SUPERSTORE": (1, 2, 3, 4, 5, 6),
-    "STANDARD": (1, 2, 3, 4, 6),
-    "NEIGHBORHOOD": (1, 2, 3, 6),
-    "EXPRESS": (2, 3),
-}
 # dwell seconds per zone stay (SPEC §11)
 DWELL_ENTRANCE = (30, 90)
 DWELL_INTERIOR = (120, 420)
@@ -101,18 +93,6 @@ RSSI_RANGE = (-80, -30)
 # ---------------------------------------------------------------- baskets
 TRIP_TYPES = ("QUICK_TRIP", "GROCERY_RUN", "FAMILY", "BULK")
 TRIP_ITEMS = ((1, 3), (5, 15), (10, 30), (20, 50))
-# trip mix by store format (rows follow STORE_FORMATS)
-TRIP_MIX = np.array(
-    [
-        [0.15, 0.40, 0.30, 0.15],
-        [0.25, 0.45, 0.22, 0.08],
-        [0.40, 0.42, 0.15, 0.03],
-        [0.60, 0.35, 0.05, 0.00],
-        [0.92, 0.08, 0.00, 0.00],
-    ]
-)
-# mean items per basket by format at items_per_ticket_mean = 8.2 (SPEC §11)
-FORMAT_ITEMS_MEAN = np.array([13.5, 9.0, 6.0, 4.0, 2.0])
 REFERENCE_ITEMS_PER_TICKET = 8.2
 SEGMENT_BASKET_FACTOR = np.array([0.95, 0.80, 1.10, 1.05])
 # quantity per line: 1, 2, 3, 4 units
@@ -130,32 +110,9 @@ DEPARTMENT_PRICE_BETA: dict[str, float] = {
 PRICE_BETA = 1.1  # every other department
 SEGMENT_PRICE_BETA = np.array([0.15, 0.0, -0.15, -0.05])
 SEGMENT_POPULARITY_EXPONENT = np.array([1.0, 1.2, 0.9, 1.5])
-# Smaller formats sell fill-in and need-it-now items (medicine, chargers, motor oil) rather
-# than cheap bulk groceries: their shoppers weigh price less (added to the price exponent).
-# With the shares below this gives average tickets of about $30 (express), $35, $44, $56 and
-# $80-90 (hypermarket) at the default items_per_ticket_mean.
-FORMAT_PRICE_BETA = np.array([0.15, 0.10, -0.10, -0.45, -0.90])
 # "Grocery-type" departments: food and consumables, as large US chains report grocery sales
 # (health and beauty aids and pet supplies included). Used by tuning and by validation.
 GROCERY_DEPARTMENTS: tuple[str, ...] = ("Grocery", "Health & Beauty", "Pet Supplies")
-# Share of a format's spend by department (rows follow STORE_FORMATS), before seasons and
-# holiday lifts: line choice is normalised so that each department takes this share of the
-# revenue whatever its prices: about 60 % grocery-type in the supercenter-like formats (a few
-# points less once seasons lift general merchandise); an express store sells more health,
-# electronics and car items.
-DEPARTMENT_SHARES: dict[str, tuple[float, float, float, float, float]] = {
-    "Grocery": (0.46, 0.47, 0.45, 0.46, 0.30),
-    "Health & Beauty": (0.09, 0.09, 0.10, 0.11, 0.16),
-    "Pet Supplies": (0.04, 0.04, 0.04, 0.04, 0.03),
-    "Home & Garden": (0.09, 0.09, 0.09, 0.09, 0.08),
-    "Clothing": (0.06, 0.06, 0.07, 0.05, 0.03),
-    "Electronics": (0.08, 0.07, 0.07, 0.07, 0.16),
-    "Baby & Kids": (0.06, 0.06, 0.06, 0.06, 0.06),
-    "Automotive": (0.03, 0.03, 0.03, 0.03, 0.07),
-    "Office Supplies": (0.03, 0.03, 0.03, 0.03, 0.05),
-    "Seasonal & Sports": (0.06, 0.06, 0.06, 0.06, 0.06),
-}
-OTHER_DEPARTMENT_SHARE = 0.02  # departments a user's own dictionary adds
 
 # ---------------------------------------------------------------- tenders and payments
 STORE_TENDERS = ("CREDIT_CARD", "DEBIT_CARD", "CASH", "MOBILE_PAY")

@@ -8,12 +8,13 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from retail_datagen.generators.price_model import EPOCH_ORDINAL
 from retail_datagen.ids import compose
 
 __all__ = ["day_start_us", "lookup", "maybe_null", "timestamps", "trace_ids", "yyyymmdd"]
 
-_EPOCH = date(1970, 1, 1).toordinal()
 US_PER_SECOND = 1_000_000
+US_PER_HOUR = 3_600 * US_PER_SECOND
 US_PER_DAY = 86_400 * US_PER_SECOND
 
 # two-letter table codes make TraceIds unique across tables as well as within them
@@ -43,7 +44,7 @@ def yyyymmdd(day: date) -> int:
 
 def day_start_us(day: date) -> int:
     """Microseconds from the epoch to local midnight of ``day``."""
-    return (day.toordinal() - _EPOCH) * US_PER_DAY
+    return (day.toordinal() - EPOCH_ORDINAL) * US_PER_DAY
 
 
 def timestamps(day: date, seconds: np.ndarray) -> pa.Array:

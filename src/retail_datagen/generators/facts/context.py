@@ -18,11 +18,13 @@ from retail_datagen.config.models import RetailConfig
 from retail_datagen.generators.facts import behaviour as B
 from retail_datagen.generators.facts.supply import SupplyChain, build_supply_chain
 from retail_datagen.generators.price_model import (
+    EPOCH_ORDINAL,
     PricePlan,
     initial_prices,
     price_plan,
     prices_on,
 )
+from retail_datagen.generators.store_formats import STORE_FORMATS
 from retail_datagen.geo import haversine_miles
 from retail_datagen.money import TAXABILITY_FACTOR, decimal_to_cents
 from retail_datagen.rng import substream_seeds, uniform_from_seeds
@@ -58,7 +60,7 @@ class FactContext:
     store_lat: np.ndarray
     store_lon: np.ndarray
     store_rate_micros: np.ndarray
-    store_format: np.ndarray  # code into B.STORE_FORMATS
+    store_format: np.ndarray  # code into store_formats.STORE_FORMATS
     store_open: np.ndarray
     store_close: np.ndarray
     store_traffic: np.ndarray
@@ -208,9 +210,7 @@ def build_context(
     tax_factor = np.zeros(taxability.size, dtype=np.int64)
     for name, factor in TAXABILITY_FACTOR.items():
         tax_factor[taxability == name] = factor
-    launch = (
-        products.column("LaunchDate").cast(pa.int32()).to_numpy() + date(1970, 1, 1).toordinal()
-    )
+    launch = products.column("LaunchDate").cast(pa.int32()).to_numpy() + EPOCH_ORDINAL
     product_id = _col(products, "ID").astype(np.int32)
     popularity = B.product_popularity(config.seed, product_id)
     start = history_start or config.historical.start_date
@@ -230,7 +230,7 @@ def build_context(
         store_lat=s_lat,
         store_lon=s_lon,
         store_rate_micros=rate_micros.astype(np.int64),
-        store_format=_codes(_col(stores, "StoreFormat"), B.STORE_FORMATS),
+        store_format=_codes(_col(stores, "StoreFormat"), STORE_FORMATS),
         store_open=_col(stores, "OpenHour").astype(np.int32),
         store_close=_col(stores, "CloseHour").astype(np.int32),
         store_traffic=_col(stores, "TrafficMultiplier").astype(np.float64),

@@ -8,6 +8,7 @@ import numpy as np
 
 from retail_datagen.generators.facts.columns import US_PER_DAY, US_PER_SECOND
 from retail_datagen.generators.facts.context import FactContext
+from retail_datagen.generators.price_model import EPOCH_ORDINAL
 
 __all__ = ["day_hours", "is_christmas", "next_open_us", "open_window"]
 
@@ -46,13 +47,12 @@ def day_hours(ctx: FactContext, store: np.ndarray, day: date) -> tuple[np.ndarra
 def next_open_us(ctx: FactContext, store: np.ndarray, t_us: np.ndarray) -> np.ndarray:
     """Each time moved forward to the next moment its store is open (unchanged if open)."""
     t = np.asarray(t_us, dtype=np.int64).copy()
-    epoch_ord = date(1970, 1, 1).toordinal()
     for _ in range(4):  # before opening, after closing, a closed day: at most a few hops
         day_idx = t // US_PER_DAY
         sec = (t - day_idx * US_PER_DAY) // US_PER_SECOND
         open_s = ctx.store_open[store].astype(np.int64) * 3600
         close_s = ctx.store_close[store].astype(np.int64) * 3600
-        closed_day = _closed_all_day(ctx, store, day_idx + epoch_ord)
+        closed_day = _closed_all_day(ctx, store, day_idx + EPOCH_ORDINAL)
         before = ~closed_day & (sec < open_s)
         after = closed_day | (sec >= close_s)
         if not (before.any() or after.any()):

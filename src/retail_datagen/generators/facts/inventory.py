@@ -21,15 +21,15 @@ from retail_datagen.schema.registry import Table
 from retail_datagen.schema.tables import FACT_STOCKOUTS
 
 __all__ = [
-    "REASONS",
     "SOURCES",
+    "TXN_REASONS",
     "LedgerPart",
     "allocate",
     "build_ledger",
     "stockouts_table",
 ]
 
-REASONS = (
+TXN_REASONS = (
     "SALE",
     "RETURN",
     "INBOUND_SHIPMENT",
@@ -37,7 +37,7 @@ REASONS = (
     "ADJUSTMENT",
     "DAMAGED",
 )
-SALE, RETURN, INBOUND, OUTBOUND, ADJUSTMENT, DAMAGED = range(len(REASONS))
+SALE, RETURN, INBOUND, OUTBOUND, ADJUSTMENT, DAMAGED = range(len(TXN_REASONS))
 SOURCES = ("STORE", "ONLINE", "DC", "SUPPLIER", "COUNT", "DISRUPTION")
 S_STORE, S_ONLINE, S_DC, S_SUPPLIER, S_COUNT, S_DISRUPTION = range(len(SOURCES))
 
@@ -143,7 +143,7 @@ def build_ledger(
                 node_column: pa.array(np.full(n, node_id, np.int32)),
                 "ProductID": pa.array(product_id[product]),
                 "QtyDelta": pa.array(delta.astype(np.int32)),
-                "Reason": lookup(REASONS, reason),
+                "Reason": lookup(TXN_REASONS, reason),
                 "Source": lookup(SOURCES, source),
                 "SourceId": ids,
                 "Balance": pa.array(balance.astype(np.int32)),

@@ -27,6 +27,7 @@ from retail_datagen import calendar
 from retail_datagen.generators.facts import behaviour as B
 from retail_datagen.generators.facts.columns import (
     US_PER_DAY,
+    US_PER_HOUR,
     US_PER_SECOND,
     day_start_us,
     lookup,
@@ -35,6 +36,7 @@ from retail_datagen.generators.facts.columns import (
 )
 from retail_datagen.generators.facts.context import FactContext
 from retail_datagen.generators.facts.hours import next_open_us
+from retail_datagen.generators.price_model import EPOCH_ORDINAL
 from retail_datagen.ids import compose
 from retail_datagen.money import MICROS_PER_DOLLAR, micros_to_decimal
 from retail_datagen.rng import stream, substream_seeds
@@ -55,9 +57,7 @@ __all__ = [
     "known_conversions",
 ]
 
-_EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
 _LAUNCH_ANCHOR = date(1970, 1, 5).toordinal()  # a Monday: launch campaigns start on Mondays
-_US_PER_HOUR = 3600 * US_PER_SECOND
 # Impression days whose conversions can land on a day: the delay (≤ 48 h), one overnight
 # closure, and one closed day (December 25) can each push a visit forward by up to a day.
 LOOKBACK_DAYS = math.ceil(B.CONVERSION_DELAY_HOURS[1] / 24) + 2
@@ -281,7 +281,7 @@ def _build_marketing_day(ctx: FactContext, day: date) -> MarketingDay:
 
     converts = rng("convert").random(n) < B.CHANNEL_CONVERSION[channel]
     lo_h, hi_h = B.CONVERSION_DELAY_HOURS
-    delay_us = ((lo_h + rng("delay").random(n) * (hi_h - lo_h)) * _US_PER_HOUR).astype(np.int64)
+    delay_us = ((lo_h + rng("delay").random(n) * (hi_h - lo_h)) * US_PER_HOUR).astype(np.int64)
     traffic_store = _choose(rng("store"), ctx.store_traffic, n)
     store = np.where(known, ctx.customer_home[customer], traffic_store)
     sel = np.flatnonzero(converts)
@@ -358,7 +358,7 @@ def _landing(ctx: FactContext, day: date) -> tuple[Conversions, np.ndarray]:
         if d >= start
     ]
     found = _concat(parts) if parts else _NO_CONVERSIONS
-    on_day = found.visit_us // US_PER_DAY + _EPOCH_ORDINAL == day.toordinal()
+    on_day = found.visit_us // US_PER_DAY + EPOCH_ORDINAL == day.toordinal()
     found = found.take(np.flatnonzero(on_day))
     keys = pa.table({"s": found.store_index, "t": found.visit_us, "i": found.impression_id})
     order = pc.sort_indices(

@@ -13,6 +13,7 @@ from datetime import date
 import numpy as np
 import pyarrow as pa
 
+from retail_datagen.generators import store_formats as F
 from retail_datagen.generators.facts import behaviour as B
 from retail_datagen.generators.facts.baskets import (
     line_quantities,
@@ -20,6 +21,7 @@ from retail_datagen.generators.facts.baskets import (
     sample_products,
 )
 from retail_datagen.generators.facts.columns import (
+    US_PER_HOUR,
     US_PER_SECOND,
     day_start_us,
     lookup,
@@ -61,8 +63,7 @@ _SHIP_FROM_DC, _SHIP_FROM_STORE, _BOPIS = (
 )
 _NODE_TYPES = ("DC", "STORE")
 _ONLINE_TENDER_CODES = np.array([B.TENDERS.index(t) for t in B.ONLINE_TENDERS])
-_FORMAT = B.STORE_FORMATS.index(B.ONLINE_BASKET_FORMAT)
-_US_PER_HOUR = 3600 * US_PER_SECOND
+_FORMAT = F.STORE_FORMATS.index(B.ONLINE_BASKET_FORMAT)
 # the latest order second that still leaves its payment on the same day
 _LAST_ORDER_S = 86_400.0 - B.ONLINE_PAYMENT_DELAY_S[1] - 1.0
 
@@ -78,7 +79,7 @@ def _choose(rng: np.random.Generator, p: np.ndarray, n: int) -> np.ndarray:
 
 
 def _hours_us(u: np.ndarray, band: tuple[float, float]) -> np.ndarray:
-    return ((band[0] + u * (band[1] - band[0])) * _US_PER_HOUR).astype(np.int64)
+    return ((band[0] + u * (band[1] - band[0])) * US_PER_HOUR).astype(np.int64)
 
 
 def _dc_positions(ctx: FactContext, dc_ids: np.ndarray) -> np.ndarray:

@@ -17,6 +17,7 @@ import pyarrow as pa
 
 from retail_datagen import calendar
 from retail_datagen.config.models import VolumeConfig
+from retail_datagen.generators import store_formats as F
 from retail_datagen.generators.allocation import deal
 from retail_datagen.generators.facts import behaviour as B
 from retail_datagen.generators.facts.logistics import (
@@ -79,11 +80,11 @@ WORK_DAY_H = (LATEST_COMPLETION_S - PLAN_START_S) / 3600
 
 def store_daily_units(volume: VolumeConfig, stores: pa.Table) -> np.ndarray:
     """Units each store (``dim_stores`` rows) sells on an ordinary day, before seasons."""
-    codes = {name: i for i, name in enumerate(B.STORE_FORMATS)}
+    codes = {name: i for i, name in enumerate(F.STORE_FORMATS)}
     fmt = np.array([codes[f] for f in stores.column("StoreFormat").to_pylist()], np.int64)
     traffic = stores.column("TrafficMultiplier").to_numpy()
     scale = volume.items_per_ticket_mean / B.REFERENCE_ITEMS_PER_TICKET
-    units: np.ndarray = volume.customers_per_day * traffic * B.FORMAT_ITEMS_MEAN[fmt] * scale
+    units: np.ndarray = volume.customers_per_day * traffic * F.ITEMS_MEAN[fmt] * scale
     return units
 
 

@@ -15,6 +15,7 @@ import numpy as np
 from retail_datagen import calendar
 from retail_datagen.generators.facts import behaviour as B
 from retail_datagen.generators.facts.context import FactContext
+from retail_datagen.generators.store_formats import FORMATS, STORE_FORMATS
 
 __all__ = ["VisitKind", "Visits", "build_visits", "expected_receipts"]
 
@@ -155,9 +156,8 @@ def build_visits(
     has_checkout = buys | (kind == VisitKind.RETURN)
 
     # zones: entrance, k interior zones (distinct), checkout for buyers and returners
-    interior = np.array(
-        B.FORMAT_ZONES[B.STORE_FORMATS[int(ctx.store_format[store])]], dtype=np.int8
-    )
+    zones = FORMATS[STORE_FORMATS[int(ctx.store_format[store])]].zones
+    interior = np.array([B.ZONES.index(z) for z in zones], dtype=np.int8)
     lo, hi = B.INTERIOR_ZONES_PER_VISIT
     k = lo + (rng.random(n) * (hi - lo + 1)).astype(np.int64)
     k = np.where(buys, k, np.maximum(k + 1, 1))  # browsers walk at least one aisle
