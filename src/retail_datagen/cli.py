@@ -68,6 +68,14 @@ class FileFormat(StrEnum):
     csv = "csv"
 
 
+class FactFormat(StrEnum):
+    """Formats ``generate`` writes facts in (``export`` converts to Parquet or CSV only)."""
+
+    parquet = "parquet"
+    csv = "csv"
+    delta = "delta"
+
+
 # ---------------------------------------------------------------- shared options
 ConfigOption = Annotated[
     Path | None,
@@ -279,6 +287,7 @@ def _generate_facts(
     workers: int | None,
     fmt: str,
     csv_daily: bool,
+    output: str | None = None,
 ) -> None:
     from retail_datagen.engine.progress import ProgressUpdate
     from retail_datagen.generators.fact_generator import FactDataGenerator
@@ -316,6 +325,7 @@ def _generate_facts(
             csv_daily=csv_daily,
             progress=on_update,
             cancel_event=cancel,
+            output_url=output,
         )
         try:
             result = generator.generate_historical_data(start, end)
@@ -372,10 +382,23 @@ def generate(
         typer.Option("--workers", min=1, metavar="N", help="Worker processes; default: all CPUs."),
     ] = None,
     fmt: Annotated[
-        FileFormat | None,
+        FactFormat | None,
         typer.Option(
             "--format",
-            help="Fact file format; default: parquet, or the format of existing facts.",
+            help="Fact file format (delta: Parquet plus a Delta log per table, one commit a "
+            "run); default: parquet, or the format of existing facts.",
+            show_default=False,
+        ),
+    ] = None,
+    output: Annotated[
+        str | None,
+        typer.Option(
+            "--output",
+            metavar="URL",
+            help="Write the fact tables as Delta tables to Azure storage: "
+            "abfss://CONTAINER@ACCOUNT.dfs.core.windows.net/PATH (ADLS Gen2, OneLake) or "
+            "az://CONTAINER/PATH; credentials from AZURE_STORAGE_* or Azure identity. State "
+            "and retail.duckdb stay in the data folder.",
             show_default=False,
         ),
     ] = None,
@@ -414,12 +437,13 @@ def generate(
     """
     cfg = _load_config(config, data_dir)
     first, last, window = _parse_day(start, "--start"), _parse_day(end, "--end"), days
-    if dims_only and (first or last or window or fmt or csv_daily or workers or dry_run):
+    if dims_only and (first or last or window or fmt or csv_daily or workers or dry_run or output):
         raise UserError("--dims-only generates no facts; drop the fact options")
-    if csv_daily and fmt is not FileFormat.csv:
+    if csv_daily and fmt is not FactFormat.csv:
         if fmt is not None:
             raise UserError("--csv-daily only applies to --format csv")
-        fmt = FileFormat.csv
+        fmt = FactFormat.csv
+    fmt = FactFormat.delta if output and fmt is None else fmt
     plan_start, plan_end = (None, None) if dims_only else plan_window(cfg, first, last, window)
 
     from retail_datagen.generators.generation_state import GenerationStateManager
@@ -442,9 +466,9 @@ def generate(
         return
     state = GenerationStateManager(root).load()
     if fmt is None:
-        fmt = FileFormat(state.output_format) if state.has_fact_data else FileFormat.parquet
+        fmt = FactFormat(state.output_format) if state.has_fact_data else FactFormat.parquet
         csv_daily = csv_daily or (state.has_fact_data and state.csv_daily)
-    _generate_facts(cfg, plan_start, plan_end, workers, fmt.value, csv_daily)
+    _generate_facts(cfg, plan_start, plan_end, workers, fmt.value, csv_daily, output)
 
 
 def _announce_estimate(size: GenerationEstimate, *, dry_run: bool, yes: bool) -> None:

@@ -122,6 +122,7 @@ LocalDateTime = Annotated[
     ),
 ]
 FileFormat = Literal["parquet", "csv"]
+FactFormat = Literal["parquet", "csv", "delta"]  # generate also writes Delta tables
 JSONScalar = str | int | float | bool | None
 # request fields take JSON types as they are (no "0" for false, no 1.0 for an integer)
 SBool = Annotated[bool, Strict()]
@@ -213,7 +214,9 @@ class GenerateFactsRequest(_Request):
     days: SInt | None = Field(None, ge=1, le=36_600, description="number of days")
     until_now: SBool = Field(False, description="generate up to yesterday (no end)")
     workers: SInt | None = Field(None, ge=1, le=256, description="worker processes")
-    format: FileFormat | None = Field(None, description="fact file format")
+    format: FactFormat | None = Field(
+        None, description="fact file format (delta: Parquet plus a Delta log per table)"
+    )
     csv_daily: SBool = Field(False, description="with csv: Hive-style daily partitions")
 
     @model_validator(mode="after")
@@ -254,7 +257,7 @@ class GenerationEstimate(BaseModel):
     bytes: int = Field(description="fact files on disk")
     seconds: float = Field(description="wall time on a machine like the project's (2 cores)")
     workers: int
-    output_format: FileFormat
+    output_format: FactFormat
     needs_confirmation: bool = Field(description="above 20 GB or 30 minutes")
     summary: str = Field(description="the estimate on one line, as the CLI prints it")
 

@@ -27,7 +27,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from deltalake import DeltaTable
 from deltalake.exceptions import TableNotFoundError
-from deltalake.transaction import AddAction, CommitProperties, Transaction
+from deltalake.transaction import AddAction, CommitProperties, RemoveAction, Transaction
 
 from retail_datagen.schema import FACTS, get_table
 from retail_datagen.storage.layout import parse_fact_file
@@ -56,7 +56,7 @@ def _store_for(table_uri: str, storage_options: dict[str, str] | None) -> tuple[
 
     client = {"allow_http": True} if (storage_options or {}).get("allow_http") else None
     config = {k: v for k, v in (storage_options or {}).items() if k != "allow_http"}
-    return from_url(table_uri, config=config, client_options=client), ""  # type: ignore[arg-type]
+    return from_url(table_uri, config=config, client_options=client), ""  # type: ignore[call-overload]
 
 
 def _footer_rows(store: Any, path: str, size: int) -> int:
@@ -100,7 +100,9 @@ def commit_parquet_files(
     the files hold) is recorded as the ``retail-datagen`` app transaction version (its
     ordinal), which :func:`published_through` reads back. Returns the new table version."""
     store, prefix = _store_for(table_uri, storage_options)
-    actions = [_add_action(store, f"{prefix}/{f}" if prefix else f, f) for f in files]
+    actions: list[AddAction | RemoveAction] = [
+        _add_action(store, f"{prefix}/{f}" if prefix else f, f) for f in files
+    ]
     properties = CommitProperties(
         app_transactions=[Transaction(APP_ID, through.toordinal())] if through else None,
     )
@@ -112,7 +114,7 @@ def commit_parquet_files(
         create_table_with_add_actions(
             table_uri,
             _delta_schema(schema),
-            actions,
+            [a for a in actions if isinstance(a, AddAction)],
             mode="append",
             storage_options=storage_options,
             commit_properties=properties,
@@ -169,7 +171,9 @@ def published_through(location: FactLocation, table: str) -> date | None:
     return None if version is None else date.fromordinal(version)
 
 
-def _fact_names(location: FactLocation, table: str, through: date | None) -> tuple[list, list]:
+def _fact_names(
+    location: FactLocation, table: str, through: date | None
+) -> tuple[list[str], list[str]]:
     """(file names up to ``through``, names after it) among ``table``'s fact files."""
     upto: list[str] = []
     after: list[str] = []

@@ -69,7 +69,8 @@ class AzureUrl:
     @property
     def display(self) -> str:
         """The URL as users see it: never a query string (a SAS token would be in it)."""
-        host = f"@{self.account}.dfs.{'fabric.microsoft.com' if self.fabric else 'core.windows.net'}"
+        domain = "fabric.microsoft.com" if self.fabric else "core.windows.net"
+        host = f"@{self.account}.dfs.{domain}"
         where = f"{self.container}{host if self.account else ''}"
         return f"{self.scheme}://{where}/{self.path}".rstrip("/")
 

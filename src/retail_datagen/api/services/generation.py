@@ -30,7 +30,7 @@ from retail_datagen.storage.duckdb_store import has_dimensions
 
 __all__ = ["FactPlan", "dimensions_work", "estimate_facts", "facts_work", "plan_facts"]
 
-FileFormat = Literal["parquet", "csv"]
+FileFormat = Literal["parquet", "csv", "delta"]
 
 
 def _dimensions(config: RetailConfig, force: bool, ctx: TaskContext | None) -> dict[str, int]:
