@@ -123,6 +123,7 @@ def commit_parquet_files(
     table.create_write_transaction(
         actions, mode="append", schema=delta_schema(schema), commit_properties=properties
     )
+    table.update_incremental()
     return int(table.version())
 
 
