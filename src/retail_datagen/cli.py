@@ -443,7 +443,11 @@ def generate(
         if fmt is not None:
             raise UserError("--csv-daily only applies to --format csv")
         fmt = FactFormat.csv
-    fmt = FactFormat.delta if output and fmt is None else fmt
+    if output:  # a bad URL or missing credentials fail now, in one line
+        from retail_datagen.storage.remote import check_output_url
+
+        check_output_url(output)
+        fmt = fmt or FactFormat.delta
     plan_start, plan_end = (None, None) if dims_only else plan_window(cfg, first, last, window)
 
     from retail_datagen.generators.generation_state import GenerationStateManager

@@ -33,6 +33,7 @@ __all__ = [
     "AzureUrl",
     "FactLocation",
     "azure_options",
+    "check_output_url",
     "fact_location",
     "is_remote_url",
     "parse_azure_url",
@@ -112,6 +113,14 @@ def parse_azure_url(url: str) -> AzureUrl:
     if not path:
         path = ""
     return AzureUrl(scheme, container, account, path, fabric)
+
+
+def check_output_url(url: str) -> str:
+    """``url``'s display form once it parses and credentials for it are in the environment;
+    else the one-line :class:`UserError` (checked before a run starts, without a network)."""
+    target = parse_azure_url(url)
+    azure_options(target)
+    return target.display
 
 
 def _connection_string(text: str) -> dict[str, str]:
