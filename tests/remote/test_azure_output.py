@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 
 from retail_datagen.cli import app
 from retail_datagen.config.models import RetailConfig
-from retail_datagen.errors import UserError
+from retail_datagen.errors import DataStateError, UserError
 from retail_datagen.generators.fact_generator import FactDataGenerator
 from retail_datagen.generators.master_generator import MasterDataGenerator
 from retail_datagen.schema import FACTS
@@ -88,6 +88,14 @@ def test_facts_go_to_blob_storage_as_delta_tables_and_read_back_as_the_parquet_o
     # nothing but the rows in flight (and the dimension exports) is on local disk
     local = [p.name for p in (root / "export").rglob("fact_*") if p.is_file()]
     assert local == ["fact_online_orders_in_flight.parquet"]
+
+    # another (fresh) data folder never appends to these tables
+    fresh = tmp_path / "fresh"
+    shutil.copytree(dims, fresh)
+    with pytest.raises(DataStateError, match="already holds Delta tables"):
+        FactDataGenerator(
+            _config(fresh), workers=1, output_format="delta", output_url=url
+        ).generate_historical_data("2024-01-30", "2024-01-30")
 
 
 def test_the_cli_never_shows_the_key_and_refuses_bad_urls_in_one_line(

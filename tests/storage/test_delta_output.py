@@ -20,8 +20,10 @@ from retail_datagen.errors import DataStateError
 from retail_datagen.generators.fact_generator import FactDataGenerator
 from retail_datagen.generators.master_generator import MasterDataGenerator
 from retail_datagen.schema import FACTS, get_table
+from retail_datagen.storage.compact import compact
 from retail_datagen.storage.delta import commit_parquet_files, delta_schema
 from retail_datagen.storage.digest import arrow_digest, table_digests
+from retail_datagen.storage.export import export_data
 from retail_datagen.validation.runner import validate
 
 
@@ -90,6 +92,11 @@ def test_a_delta_output_reads_back_as_the_parquet_output_with_one_commit_per_run
     for name in ("fact_receipts", "fact_online_orders", "fact_store_ops"):
         assert _arrow_digest(root, name) == parquet_digests[name], name
     assert validate(root).passed
+    # the Delta files are the Parquet files: never rewritten by export or compact
+    assert not [p for p in export_data(root, "parquet") if p.parent.name.startswith("fact_")]
+    with pytest.raises(DataStateError, match="optimize"):
+        compact(root)
+    assert table_digests(root) == parquet_digests
 
 
 def test_an_interrupted_delta_run_leaves_no_commit_and_the_rerun_repairs(

@@ -28,6 +28,7 @@ _FACT_FIELDS: dict[str, Any] = {
     "has_fact_data": False,
     "last_historical_run": None,
     "last_realtime_run": None,
+    "output_url": None,  # cleared facts: the next run writes where it is told
 }
 
 

@@ -18,7 +18,8 @@ import obstore
 
 from retail_datagen.errors import DataStateError, UserError
 from retail_datagen.generators.generation_state import GenerationState
-from retail_datagen.storage.delta import discard_unpublished, publish
+from retail_datagen.schema import FACTS
+from retail_datagen.storage.delta import delta_files, discard_unpublished, publish
 from retail_datagen.storage.fact_writer import FactWriter, _OpenFile, new_file_writer
 from retail_datagen.storage.layout import DataLayout
 from retail_datagen.storage.remote import (
@@ -134,10 +135,22 @@ class FactOutput:
         """One Delta append per table with every file up to ``through`` the log lacks."""
         publish(self.location, through)
 
+    def _refuse_foreign_tables(self) -> None:
+        """A new history never appends to Delta tables another history left at the URL."""
+        for decl in FACTS:
+            if delta_files(self.location, decl.name):
+                raise DataStateError(
+                    f"{self.location.url} already holds Delta tables with rows ({decl.name}) "
+                    "that this data folder did not write; use another --output path, or delete "
+                    "them first"
+                )
+
     def repair(self, last_day: date | None) -> None:
         """Remove an interrupted run's unpublished files after ``last_day`` (local ones are
         removed with the other leftovers), and publish committed days the log lacks."""
         if self.location.is_remote:
+            if last_day is None:
+                self._refuse_foreign_tables()
             discard_unpublished(self.location, last_day)
         if last_day is not None:
             publish(self.location, last_day)
