@@ -16,8 +16,10 @@ from tests.volumes import small_config
 
 from retail_datagen.config.models import RetailConfig
 from retail_datagen.engine.progress import ProgressUpdate
+from retail_datagen.engine.repair import repair
 from retail_datagen.errors import DataStateError
 from retail_datagen.generators.fact_generator import FactDataGenerator
+from retail_datagen.generators.generation_state import GenerationStateManager
 from retail_datagen.generators.master_generator import MasterDataGenerator
 from retail_datagen.schema import FACTS, get_table
 from retail_datagen.storage.compact import compact
@@ -129,11 +131,18 @@ def test_an_interrupted_delta_run_leaves_no_commit_and_the_rerun_repairs(
     ]
 
 
-def test_a_delta_history_refuses_another_format(dims: Path, tmp_path: Path) -> None:
+def test_a_delta_history_refuses_another_format_and_repair_keeps_it_delta(
+    dims: Path, tmp_path: Path
+) -> None:
     config = _copy(dims, tmp_path)
     _run(config, "delta", "2024-01-28", "2024-01-28")
     with pytest.raises(DataStateError, match="the existing facts are delta"):
         _run(config, "parquet", "2024-01-29")
+    # a lost state file is rebuilt as a Delta history (the files are under Delta logs)
+    root = Path(config.paths.data)
+    (root / "generation_state.json").unlink()
+    repair(root)
+    assert GenerationStateManager(root).load().output_format == "delta"
 
 
 def test_commit_parquet_files_commits_files_another_engine_wrote(tmp_path: Path) -> None:
