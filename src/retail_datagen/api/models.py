@@ -203,7 +203,7 @@ class GenerateFactsRequest(_Request):
                 },
                 {
                     "if": {"properties": {"csv_daily": {"const": True}}, "required": ["csv_daily"]},
-                    "then": {"properties": {"format": {"not": {"const": "parquet"}}}},
+                    "then": {"properties": {"format": {"not": {"enum": ["parquet", "delta"]}}}},
                 },
             ]
         },
@@ -223,7 +223,7 @@ class GenerateFactsRequest(_Request):
     def _consistent(self) -> Self:
         if self.until_now and self.end is not None:
             raise ValueError("until_now and end exclude each other")
-        if self.csv_daily and self.format == "parquet":
+        if self.csv_daily and self.format in ("parquet", "delta"):
             raise ValueError("csv_daily only applies to format csv")
         return self
 
