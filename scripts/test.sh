@@ -41,6 +41,19 @@ ensure_chromium() {
     return 0
 }
 ensure_chromium
+# The Azure storage tests (tests/remote) run against Azurite, the npm package's emulator.
+ensure_azurite() {
+    command -v azurite-blob >/dev/null 2>&1 && return 0
+    if ! command -v npm >/dev/null 2>&1; then
+        echo "note: npm is missing; the Azure storage tests will be skipped" >&2
+        return 0
+    fi
+    echo "==> npm install -g azurite (for the Azure storage tests)"
+    npm install -g --silent azurite >/dev/null 2>&1 ||
+        echo "warning: could not install azurite; the Azure storage tests will be skipped" >&2
+    return 0
+}
+ensure_azurite
 # -n auto (pytest-xdist): about 40 % faster than one process on a 2-core machine
 # The pytest output is kept so the last line can name the failed tests.
 report="$(mktemp)"

@@ -127,6 +127,7 @@ LocalDateTime = Annotated[
     ),
 ]
 FileFormat = Literal["parquet", "csv"]
+FactFormat = Literal["parquet", "csv", "delta"]  # generate also writes Delta tables
 JSONScalar = str | int | float | bool | None
 # request fields take JSON types as they are (no "0" for false, no 1.0 for an integer)
 SBool = Annotated[bool, Strict()]
@@ -209,7 +210,7 @@ class GenerateFactsRequest(_Request):
                 },
                 {
                     "if": {"properties": {"csv_daily": {"const": True}}, "required": ["csv_daily"]},
-                    "then": {"properties": {"format": {"not": {"const": "parquet"}}}},
+                    "then": {"properties": {"format": {"not": {"enum": ["parquet", "delta"]}}}},
                 },
             ]
         },
@@ -220,14 +221,16 @@ class GenerateFactsRequest(_Request):
     days: SInt | None = Field(None, ge=1, le=36_600, description="number of days")
     until_now: SBool = Field(False, description="generate up to yesterday (no end)")
     workers: SInt | None = Field(None, ge=1, le=256, description="worker processes")
-    format: FileFormat | None = Field(None, description="fact file format")
+    format: FactFormat | None = Field(
+        None, description="fact file format (delta: Parquet plus a Delta log per table)"
+    )
     csv_daily: SBool = Field(False, description="with csv: Hive-style daily partitions")
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:
         if self.until_now and self.end is not None:
             raise ValueError("until_now and end exclude each other")
-        if self.csv_daily and self.format == "parquet":
+        if self.csv_daily and self.format in ("parquet", "delta"):
             raise ValueError("csv_daily only applies to format csv")
         return self
 
@@ -261,7 +264,7 @@ class GenerationEstimate(BaseModel):
     bytes: int = Field(description="fact files on disk")
     seconds: float = Field(description="wall time on a machine like the project's (2 cores)")
     workers: int
-    output_format: FileFormat
+    output_format: FactFormat
     needs_confirmation: bool = Field(description="above 20 GB or 30 minutes")
     summary: str = Field(description="the estimate on one line, as the CLI prints it")
 

@@ -168,9 +168,10 @@ def _print_status(root: Path, state: GenerationState | None, tables: list[TableI
     state = state or GenerationState()
     out = stdout()
     out.print(f"data folder: {root}")
-    stored = (
+    stored: str = (
         "daily CSV" if state.output_format == "csv" and state.csv_daily else state.output_format
     )
+    stored += f" in {state.output_url}" if state.output_url else ""
     facts = (
         f"{_iso(state.historical_start_date)} → {_iso(state.last_generated_timestamp)} ({stored})"
         if state.has_fact_data

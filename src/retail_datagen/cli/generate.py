@@ -9,6 +9,7 @@ from __future__ import annotations
 import sys
 import threading
 from datetime import date
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -20,7 +21,6 @@ from retail_datagen.cli.common import (
     EXIT_INTERRUPTED,
     ConfigOption,
     DataDirOption,
-    FileFormat,
     cli_errors,
     data_root,
     load_config,
@@ -35,6 +35,14 @@ from retail_datagen.errors import UserError
 from retail_datagen.services.generation import continued_format, estimate_run, plan_window
 
 __all__ = ["generate"]
+
+
+class FactFormat(StrEnum):
+    """Formats ``generate`` writes facts in (``export`` converts to Parquet or CSV only)."""
+
+    parquet = "parquet"
+    csv = "csv"
+    delta = "delta"
 
 
 def _generate_dimensions(cfg: RetailConfig, force: bool) -> dict[str, int]:
@@ -87,6 +95,7 @@ def _generate_facts(
     workers: int | None,
     fmt: str,
     csv_daily: bool,
+    output: str | None = None,
 ) -> None:
     from retail_datagen.engine.fact_generator import FactDataGenerator
     from retail_datagen.engine.progress import ProgressUpdate
@@ -124,6 +133,7 @@ def _generate_facts(
             csv_daily=csv_daily,
             progress=on_update,
             cancel_event=cancel,
+            output_url=output,
         )
         try:
             result = generator.generate_historical_data(start, end)
@@ -179,10 +189,23 @@ def generate(
         typer.Option("--workers", min=1, metavar="N", help="Worker processes; default: all CPUs."),
     ] = None,
     fmt: Annotated[
-        FileFormat | None,
+        FactFormat | None,
         typer.Option(
             "--format",
-            help="Fact file format; default: parquet, or the format of existing facts.",
+            help="Fact file format (delta: Parquet plus a Delta log per table, one commit a "
+            "run); default: parquet, or the format of existing facts.",
+            show_default=False,
+        ),
+    ] = None,
+    output: Annotated[
+        str | None,
+        typer.Option(
+            "--output",
+            metavar="URL",
+            help="Write the fact tables as Delta tables to Azure storage: "
+            "abfss://CONTAINER@ACCOUNT.dfs.core.windows.net/PATH (ADLS Gen2, OneLake) or "
+            "az://CONTAINER/PATH; credentials from AZURE_STORAGE_* or Azure identity. State "
+            "and retail.duckdb stay in the data folder.",
             show_default=False,
         ),
     ] = None,
@@ -223,12 +246,17 @@ def generate(
     first = parse_day(start, "--start") if start is not None else None
     last = parse_day(end, "--end") if end is not None else None
     window = days
-    if dims_only and (first or last or window or fmt or csv_daily or workers or dry_run):
+    if dims_only and (first or last or window or fmt or csv_daily or workers or dry_run or output):
         raise UserError("--dims-only generates no facts; drop the fact options")
-    if csv_daily and fmt is not FileFormat.csv:
+    if csv_daily and fmt is not FactFormat.csv:
         if fmt is not None:
             raise UserError("--csv-daily only applies to --format csv")
-        fmt = FileFormat.csv
+        fmt = FactFormat.csv
+    if output:  # a bad URL or missing credentials fail now, in one line
+        from retail_datagen.storage.remote import check_output_url
+
+        check_output_url(output)
+        fmt = fmt or FactFormat.delta
     plan_start, plan_end = (None, None) if dims_only else plan_window(cfg, first, last, window)
 
     from retail_datagen.storage.duckdb_store import has_dimensions
@@ -250,7 +278,7 @@ def generate(
         return
     # after the dimensions: --force has removed the facts whose format a run would continue
     kind, daily = continued_format(cfg, fmt.value if fmt else None, csv_daily)
-    _generate_facts(cfg, plan_start, plan_end, workers, kind, daily)
+    _generate_facts(cfg, plan_start, plan_end, workers, kind, daily, output)
 
 
 def _announce_estimate(size: GenerationEstimate, *, dry_run: bool, yes: bool) -> None:

@@ -39,7 +39,7 @@ ROWS_PER_ONLINE_ORDER = 2.83
 ROWS_PER_IMPRESSION = 0.93
 # Bytes on disk per fact row: the same run wrote 403.8 MB of fact Parquet files (22.8 B/row);
 # two days as `--format csv` wrote 679.4 MB for 5,901,183 rows (115 B/row).
-BYTES_PER_ROW = {"parquet": 23.0, "csv": 115.0}
+BYTES_PER_ROW = {"parquet": 23.0, "csv": 115.0, "delta": 23.0}
 # Rows per second end to end with 2 workers: 2.17–2.56 M/s on an idle machine (bench/facts.py,
 # docs/PERFORMANCE.md) and 0.51 M/s for the 5-day run above while four other jobs shared the two
 # cores. 1.1 M/s is about their geometric mean, so the time is within ~2× either way.
@@ -47,7 +47,7 @@ ROWS_PER_SECOND_TWO_WORKERS = 1.1e6
 # Two processes reach about 1.45× the throughput of one here (docs/PERFORMANCE.md): 2^0.55.
 WORKER_SCALING_EXPONENT = 0.55
 
-_FORMAT_NAMES = {"parquet": "Parquet", "csv": "CSV"}
+_FORMAT_NAMES = {"parquet": "Parquet", "csv": "CSV", "delta": "Delta (Parquet)"}
 
 CONFIRM_ABOVE_BYTES = 20 * 10**9
 CONFIRM_ABOVE_SECONDS = 30 * 60

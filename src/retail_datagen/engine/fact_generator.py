@@ -86,13 +86,15 @@ class FactDataGenerator:
         csv_daily: bool = False,
         progress: ProgressCallback | None = None,
         cancel_event: threading.Event | None = None,
+        output_url: str | None = None,
     ) -> None:
-        if output_format not in ("parquet", "csv"):
-            raise UserError(f"format = {output_format!r}: use parquet or csv")
+        if output_format not in ("parquet", "csv", "delta"):
+            raise UserError(f"format = {output_format!r}: use parquet, csv or delta")
         self.config = config
         self.workers = workers if workers and workers > 0 else (os.cpu_count() or 1)
         self.output_format = output_format
         self.csv_daily = csv_daily
+        self.output_url = output_url  # facts in Azure storage (a Delta output) instead
         self.progress = progress
         self.cancel_event = cancel_event or threading.Event()
         self.layout = DataLayout.of(config.paths.data)
@@ -103,10 +105,12 @@ class FactDataGenerator:
         end: date | datetime | str | None = None,
     ) -> GenerationResult:
         began = time.monotonic()
-        history = History.open(str(self.layout.root), self.output_format, self.csv_daily)
+        history = History.open(
+            str(self.layout.root), self.output_format, self.csv_daily, self.output_url
+        )
         first, last = plan_days(self.config, history.last_generated, start, end, date.today())
         if first > last:  # nothing to add, but what an interrupted run left is still repaired
-            remove_leftovers(self.layout, history.last_day)
+            remove_leftovers(self.layout, history.last_day, history.output())
             return GenerationResult(
                 {}, None, None, 0.0, message=f"facts are up to date through {last.isoformat()}"
             )

@@ -35,6 +35,7 @@ from retail_datagen.storage.fact_writer import (
 from retail_datagen.storage.integrity import orphaned_facts_message
 from retail_datagen.storage.layout import DataLayout
 from retail_datagen.storage.state import GenerationState, GenerationStateManager
+from retail_datagen.storage.outputs import FactOutput, check_output, open_output
 
 __all__ = [
     "END_OF_DAY",
@@ -53,16 +54,21 @@ def end_of(day: date) -> datetime:
     return datetime.combine(day, datetime.min.time()) + END_OF_DAY
 
 
-def remove_leftovers(layout: DataLayout, last_day: date | None) -> None:
+def remove_leftovers(
+    layout: DataLayout, last_day: date | None, output: FactOutput | None = None
+) -> None:
     """Repair what an interrupted run left: finish an interrupted compaction, then remove
-    temporary files and parts after ``last_day``. Fact files the state does not record are
-    refused (:class:`DataStateError`), never deleted."""
+    temporary files and parts after ``last_day`` (and, for Delta, publish committed days the
+    log lacks). Fact files the state does not record are refused (:class:`DataStateError`),
+    never deleted."""
     if last_day is None:
         orphaned = orphaned_facts_message(layout, GenerationStateManager(layout.root).load())
         if orphaned is not None:
             raise DataStateError(orphaned)
     finish_interrupted_compactions(layout)
     discard_uncommitted(layout, last_day)
+    if output is not None:
+        output.repair(last_day)
 
 
 def cover_dates(layout: DataLayout, through: date) -> None:
@@ -88,25 +94,36 @@ class History:
     state: GenerationState
     output_format: str
     csv_daily: bool
+    output_url: str | None = None
 
     @classmethod
     def open(
-        cls, data_dir: str, output_format: str | None = None, csv_daily: bool | None = None
+        cls,
+        data_dir: str,
+        output_format: str | None = None,
+        csv_daily: bool | None = None,
+        output_url: str | None = None,
     ) -> History:
-        """The folder's history; a format different from the stored facts' is refused."""
+        """The folder's history; a format or output different from the stored facts' is
+        refused."""
         layout = DataLayout.of(data_dir)
         manager = GenerationStateManager(layout.root)
         state = manager.load()
         fmt, daily = state.continued_output(output_format or None, csv_daily)
-        if fmt not in ("parquet", "csv"):
-            raise UserError(f"format = {fmt!r}: use parquet or csv")
+        if fmt not in ("parquet", "csv", "delta"):
+            raise UserError(f"format = {fmt!r}: use parquet, csv or delta")
         if state.has_history and (state.output_format != fmt or state.csv_daily != daily):
             stored = "daily CSV" if state.csv_daily else state.output_format
             raise DataStateError(
                 f"the existing facts are {stored}; continue in that format, or convert them with"
                 " `retail-datagen export`, or clear the facts first"
             )
-        return cls(layout, manager, state, fmt, daily)
+        url = check_output(state, state.has_history, fmt, output_url)
+        return cls(layout, manager, state, fmt, daily, url)
+
+    def output(self) -> FactOutput | None:
+        """The Delta output of the facts (None for Parquet or CSV in the data folder)."""
+        return open_output(self.layout, self.output_format, self.output_url)
 
     @property
     def last_generated(self) -> datetime | None:
@@ -172,8 +189,13 @@ class HistoryAppender:
         self.seed = seed
         self.first_day = history.first_day_of_dataset(run_first)
         self.run_start = datetime.combine(run_first, datetime.min.time())
-        remove_leftovers(history.layout, last)
-        self.writer = FactWriter(history.layout, history.output_format, history.csv_daily)
+        self.output = history.output()
+        remove_leftovers(history.layout, last, self.output)
+        self.writer = (
+            self.output.writer()
+            if self.output is not None
+            else FactWriter(history.layout, history.output_format, history.csv_daily)
+        )
         self.carry: dict[int, RegionCarry] = history.carry()
         self.committed_through: date | None = last
         self._next = run_first
@@ -187,13 +209,20 @@ class HistoryAppender:
             raise ValueError(f"days must be appended in order: expected {self._next}, got {day}")
         if day == self._next:
             if self.writer.current_period not in (None, self.writer.period_of(day)):
-                self.commit(day - timedelta(days=1))
+                self._commit(day - timedelta(days=1))
             self._next = day + timedelta(days=1)
         self.writer.add(day, tables)
         self.carry.update(carry)
 
     def commit(self, through: date) -> None:
-        """Make everything up to the end of ``through`` durable and visible."""
+        """Make everything up to the end of ``through`` durable and visible (a Delta output:
+        the run's files in one append commit per table, after the state commit)."""
+        self._commit(through)
+        if self.output is not None:
+            self.output.publish(through)
+
+    def _commit(self, through: date) -> None:
+        """Commit files, carried state and the state file through ``through``."""
         self.writer.close_period()
         layout = self.history.layout
         cover_dates(layout, through)
@@ -209,7 +238,11 @@ class HistoryAppender:
                 has_fact_data=True,
                 last_realtime_run=datetime.now(),
             )
-        manager.update(output_format=self.history.output_format, csv_daily=self.history.csv_daily)
+        manager.update(
+            output_format=self.history.output_format,
+            csv_daily=self.history.csv_daily,
+            output_url=self.history.output_url,
+        )
         self.committed_through = through
         if self.seed is not None:
             publish_prices(self.history.layout.root, self.seed, self.first_day, through)
@@ -221,7 +254,8 @@ class HistoryAppender:
             remove_in_flight(layout, "fact_online_orders")
             return
         rows = as_of(in_flight_orders(self.carry), end_of_day_us(through))
-        write_in_flight(layout, "fact_online_orders", rows, self.history.output_format)
+        fmt = "parquet" if self.history.output_format == "delta" else self.history.output_format
+        write_in_flight(layout, "fact_online_orders", rows, fmt)
 
     def abort(self) -> None:
         """Drop whatever is not committed; committed days stay."""

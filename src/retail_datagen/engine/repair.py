@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Literal
 
 import duckdb
 import pyarrow.parquet as pq
@@ -124,10 +125,18 @@ def _rebuild_state(layout: DataLayout, state: GenerationState, actions: list[str
         last_generated_timestamp=end_of(through),
         historical_start_date=datetime.combine(first, datetime.min.time()),
         has_fact_data=True,
-        output_format="parquet" if kind == "parquet" else "csv",
+        output_format=_format_of(layout, kind),
         csv_daily=kind == "csv_daily",
     )
     actions.append(f"rebuilt generation_state.json: facts {first} → {through} ({kind})")
+
+
+def _format_of(layout: DataLayout, kind: str) -> Literal["parquet", "csv", "delta"]:
+    """The output format of files of ``kind``: Parquet files under a Delta log are delta."""
+    if kind != "parquet":
+        return "csv"
+    logs = [layout.table_dir(t.name) / "_delta_log" for t in FACTS]
+    return "delta" if any(log.is_dir() for log in logs) else "parquet"
 
 
 def _fix_format(layout: DataLayout, state: GenerationState, actions: list[str]) -> None:

@@ -150,6 +150,11 @@ def compact(data_dir: str | Path, months: list[str] | None = None) -> list[Compa
     last = state.last_generated_timestamp
     if not state.has_fact_data or last is None:
         raise DataStateError(f"no facts in {layout.root}; nothing to compact")
+    if state.output_format == "delta":  # merging files under a Delta log would corrupt it
+        raise DataStateError(
+            "the facts are Delta tables: compact them with delta-rs, e.g. "
+            "DeltaTable(path).optimize.compact() (README: Delta tables)"
+        )
     finish_interrupted_compactions(layout)
     wanted = set(months) if months else None
     done: list[CompactedMonth] = []

@@ -19,7 +19,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Literal, TypeVar
+from typing import Any, Literal, TypeVar
 
 import duckdb
 import pyarrow as pa
@@ -57,7 +57,7 @@ __all__ = [
 ]
 
 MAX_PREVIEW_ROWS = 1000
-SourceKind = FactKind  # the storage form of a fact table's files
+SourceKind = Literal["parquet", "csv", "csv_daily", "delta"]
 T = TypeVar("T")
 
 
@@ -98,7 +98,35 @@ def _preferred_kinds(layout: DataLayout) -> tuple[SourceKind, ...]:
         return (
             ("csv_daily", "csv", "parquet") if state.csv_daily else ("csv", "csv_daily", "parquet")
         )
+    if state.output_format == "delta":
+        return ("delta", "parquet", "csv", "csv_daily")
     return ("parquet", "csv", "csv_daily")
+
+
+def _delta_snapshot(layout: DataLayout, table: str) -> tuple[Path, ...]:
+    """The files of ``table``'s current Delta snapshot in the data folder (none without a
+    Delta log), read through delta-rs: files an interrupted run left outside the log are
+    never read."""
+    if not (layout.table_dir(table) / "_delta_log").is_dir():
+        return ()
+    from retail_datagen.storage.delta import delta_files
+    from retail_datagen.storage.remote import fact_location
+
+    names = delta_files(fact_location(layout.export_dir, None), table) or []
+    return tuple(layout.table_dir(table) / name for name in names)
+
+
+def _remote_location(layout: DataLayout) -> Any:
+    """The Azure location of the facts when the state records one (else None)."""
+    try:
+        state = GenerationStateManager(layout.root).load()
+    except DataStateError:
+        return None
+    if not state.output_url or state.output_format != "delta":
+        return None
+    from retail_datagen.storage.remote import fact_location
+
+    return fact_location(layout.export_dir, state.output_url)
 
 
 def fact_files(data_dir: str | Path, table: str) -> FactFiles | None:
@@ -116,8 +144,12 @@ def stored_fact_files(layout: DataLayout, table: str) -> FactFiles | None:
 
 
 def _fact_files(layout: DataLayout, table: str, kinds: tuple[SourceKind, ...]) -> FactFiles | None:
-    found = layout.fact_files(table)
+    found: dict[SourceKind, tuple[Path, ...]] = {"delta": (), **layout.fact_files(table)}
     for kind in kinds:
+        if kind == "delta":
+            found["delta"] = _delta_snapshot(layout, table)
+            if (layout.table_dir(table) / "_delta_log").is_dir():
+                return FactFiles(table, kind, found[kind])  # the log decides, even when empty
         if found[kind]:
             return FactFiles(table, kind, found[kind])
     return None
@@ -131,8 +163,10 @@ def has_fact_data(data_dir: str | Path) -> bool:
 
 def reader_sql(table: Table, kind: SourceKind, files: list[Path]) -> str:
     """A SELECT of ``table``'s declared columns and types over files of one storage form."""
+    if not files:
+        return table.duckdb_empty_select()
     listed = _file_list(files)
-    if kind == "parquet":
+    if kind in ("parquet", "delta"):  # a Delta snapshot is a list of Parquet files
         return f"SELECT {_typed_columns(table)} FROM read_parquet({listed}, union_by_name = true)"
     columns = ", ".join(ident(c) for c in table.column_names)
     return (
@@ -146,7 +180,7 @@ def in_flight_file(layout: DataLayout, table: str) -> tuple[SourceKind, Path] | 
     """The file of ``table``'s rows in flight at the end of the range (see
     :meth:`DataLayout.in_flight_file`), in the stored form first; None when it has none."""
     for kind in _preferred_kinds(layout):
-        fmt: SourceKind = "csv" if kind == "csv_daily" else kind
+        fmt: SourceKind = {"csv_daily": "csv", "delta": "parquet"}.get(kind, kind)  # type: ignore[assignment]
         path = layout.in_flight_file(table, fmt)
         if path.is_file():
             return fmt, path
@@ -284,16 +318,47 @@ def _create_read_views(
     con: duckdb.DuckDBPyConnection, layout: DataLayout, tables: list[Table]
 ) -> None:
     kinds = _preferred_kinds(layout)
+    remote = _remote_location(layout) if any(t.is_fact for t in tables) else None
     unexported: list[Table] = []
     for table in tables:
         if table.is_fact:
-            source = _fact_files(layout, table.name, kinds)
-            view = _view_sql(layout, table, source)
+            if remote is not None:
+                view = _remote_view_sql(con, layout, remote, table)
+            else:
+                view = _view_sql(layout, table, _fact_files(layout, table.name, kinds))
             con.execute(f"CREATE TEMP VIEW {ident(table.name)} AS {view}")
         elif not _dimension_view(con, layout, table):
             unexported.append(table)
     if unexported:
         _copy_from_store(con, layout, unexported)
+
+
+def _remote_view_sql(
+    con: duckdb.DuckDBPyConnection, layout: DataLayout, location: Any, table: Table
+) -> str:
+    """A SELECT of a remote Delta table (its snapshot as a pyarrow dataset through delta-rs,
+    registered on ``con``: DuckDB's own delta and azure extensions are not needed), then the
+    rows in flight, which stay in the data folder."""
+    from deltalake import DeltaTable
+    from deltalake.exceptions import TableNotFoundError
+
+    from retail_datagen.storage.remote import remote_errors
+
+    parts: list[str] = []
+    with remote_errors(location):
+        try:
+            uri = location.table_uri(table.name)
+            dt = DeltaTable(uri, storage_options=location.delta_options())
+        except TableNotFoundError:
+            dt = None
+        if dt is not None:
+            alias = f"__delta_{table.name}_{secrets.token_hex(4)}"
+            con.register(alias, dt.to_pyarrow_dataset())
+            parts.append(f"SELECT {_typed_columns(table)} FROM {ident(alias)}")
+    in_flight = in_flight_sql(layout, table)
+    if in_flight is not None:
+        parts.append(in_flight)
+    return " UNION ALL ".join(parts) if parts else table.duckdb_empty_select()
 
 
 _SHARED_READERS = 4  # data folders whose reader database a process keeps open

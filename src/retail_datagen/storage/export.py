@@ -158,7 +158,9 @@ def _export_in_flight(
 
 def _is_native(source: FactFiles, fmt: ExportFormat, daily: bool, same_place: bool) -> bool:
     wanted = "parquet" if fmt == "parquet" else ("csv_daily" if daily else "csv")
-    return same_place and source.kind == wanted
+    # a Delta table's files are the Parquet files: rewriting them would corrupt its log
+    kind = "parquet" if source.kind == "delta" else source.kind
+    return same_place and kind == wanted
 
 
 def export_data(

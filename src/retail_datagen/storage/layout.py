@@ -166,8 +166,10 @@ class DataLayout:
         """Hive-style daily CSV partition; ``day`` is an ISO date."""
         return self.table_dir(table) / f"dt={day}" / f"{table}.csv"
 
-    def fact_file(self, table: str, path: Path) -> FactFileName | None:
-        """What the name of ``path`` says when it is one of ``table``'s fact files, else None."""
+    @staticmethod
+    def fact_file(table: str, path: Path) -> FactFileName | None:
+        """What the name of ``path`` says when it is one of ``table``'s fact files, else None
+        (a name alone: the file may live in object storage)."""
         return _parse_fact_file(table, path)
 
     def fact_files(self, table: str) -> dict[FactKind, tuple[Path, ...]]:

@@ -20,7 +20,7 @@ from retail_datagen.storage.layout import DataLayout
 
 __all__ = ["GenerationState", "GenerationStateManager", "OutputFormat"]
 
-OutputFormat = Literal["parquet", "csv"]
+OutputFormat = Literal["parquet", "csv", "delta"]
 
 _FACT_FIELDS: dict[str, Any] = {
     "last_generated_timestamp": None,
@@ -28,6 +28,7 @@ _FACT_FIELDS: dict[str, Any] = {
     "has_fact_data": False,
     "last_historical_run": None,
     "last_realtime_run": None,
+    "output_url": None,  # cleared facts: the next run writes where it is told
 }
 
 
@@ -43,6 +44,8 @@ class GenerationState(BaseModel):
     last_realtime_run: datetime | None = None
     output_format: OutputFormat = "parquet"
     csv_daily: bool = False
+    # where the fact tables are when not in <data>/export (an Azure URL, without secrets)
+    output_url: str | None = None
 
     @property
     def has_history(self) -> bool:

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query, status
 from retail_datagen.api.deps import ServicesDep
 from retail_datagen.api.models import (
     LOCAL_DATE_PATTERN,
-    FileFormat,
+    FactFormat,
     GenerateDimensionsRequest,
     GenerateFactsRequest,
     GenerationEstimate,
@@ -65,7 +65,7 @@ def estimate_facts(
     ] = None,
     days: Annotated[int | None, Query(ge=1, le=36_600)] = None,
     workers: Annotated[int | None, Query(ge=1, le=256)] = None,
-    format: Annotated[FileFormat | None, Query(description="fact file format")] = None,
+    format: Annotated[FactFormat | None, Query(description="fact file format")] = None,
 ) -> GenerationEstimate:
     """Rows, disk and time of the fact run these fields would start; nothing is written."""
     estimate = generation.estimate_facts(

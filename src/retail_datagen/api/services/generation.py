@@ -27,7 +27,7 @@ __all__ = ["API_NAMES", "dimensions_work", "estimate_facts", "facts_work"]
 
 API_NAMES = ("start", "end", "days")
 
-FileFormat = Literal["parquet", "csv"]
+FileFormat = Literal["parquet", "csv", "delta"]
 
 
 def _dimensions(config: RetailConfig, force: bool, ctx: TaskContext | None) -> dict[str, int]:
