@@ -68,6 +68,11 @@ class FileFormat(StrEnum):
     csv = "csv"
 
 
+class Engine(StrEnum):
+    local = "local"
+    spark = "spark"
+
+
 # ---------------------------------------------------------------- shared options
 ConfigOption = Annotated[
     Path | None,
@@ -383,6 +388,14 @@ def generate(
         bool,
         typer.Option("--csv-daily", help="With --format csv: Hive-style daily partitions."),
     ] = False,
+    engine: Annotated[
+        Engine,
+        typer.Option("--engine", help="Run the units here (local) or on Spark (pyspark needed)."),
+    ] = Engine.local,
+    spark_master: Annotated[
+        str,
+        typer.Option("--spark-master", metavar="URL", help="With --engine spark: the master."),
+    ] = "local[2]",
     force: Annotated[
         bool,
         typer.Option(
@@ -444,6 +457,12 @@ def generate(
     if fmt is None:
         fmt = FileFormat(state.output_format) if state.has_fact_data else FileFormat.parquet
         csv_daily = csv_daily or (state.has_fact_data and state.csv_daily)
+    if engine is Engine.spark:
+        from retail_datagen.spark.generate import generate_on_master
+
+        result = generate_on_master(cfg, plan_start, plan_end, spark_master, fmt.value, csv_daily)
+        _print_counts("Facts (Spark)", dict(result.rows), result.seconds)
+        return
     _generate_facts(cfg, plan_start, plan_end, workers, fmt.value, csv_daily)
 
 

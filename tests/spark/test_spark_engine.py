@@ -71,3 +71,23 @@ def test_spark_continues_a_local_run(
 def test_spark_refuses_an_unknown_format(spark: Any, tmp_path: Path) -> None:
     with pytest.raises(Exception, match="format = 'orc'"):
         generate(spark, small_config(tmp_path), format="orc")
+
+
+def test_cli_generate_on_spark(spark: Any, dims_only: Path, tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from retail_datagen.cli import app
+    from retail_datagen.generators.generation_state import GenerationStateManager
+
+    root = tmp_path / "cli"
+    shutil.copytree(dims_only, root)
+    config = tmp_path / "config.json"
+    config.write_text(small_config(root, start=FIRST).model_dump_json(), encoding="utf-8")
+    args = ["generate", "--config", str(config), "--data-dir", str(root), "--engine", "spark"]
+    result = CliRunner().invoke(app, [*args, "--start", FIRST, "--end", "2024-01-31", "--yes"])
+
+    assert result.exit_code == 0, result.output
+    assert "Facts (Spark)" in result.output
+    state = GenerationStateManager(root).load()
+    assert state.last_generated_timestamp is not None
+    assert state.last_generated_timestamp.date().isoformat() == "2024-01-31"

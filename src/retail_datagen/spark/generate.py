@@ -26,7 +26,7 @@ from retail_datagen.storage.duckdb_store import has_dimensions, refresh_fact_vie
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
 
-__all__ = ["FORMATS", "generate", "generate_with_master", "local_session"]
+__all__ = ["FORMATS", "generate", "generate_on_master", "local_session"]
 
 FORMATS = ("parquet", "csv", "delta")
 
@@ -139,20 +139,33 @@ def local_session(master: str = "local[2]") -> SparkSession:
     return session
 
 
-def generate_with_master(
+def generate_on_master(
     config: RetailConfig,
     start: date | None,
     end: date | None,
     master: str,
     format: str,
     csv_daily: bool,
-    on_day: Callable[[date], None] = lambda day: None,
 ) -> GenerationResult:
-    """``generate --engine spark``: a session for ``master`` for this run only."""
+    """``generate --engine spark``: a session for ``master`` (stopped after the run unless it
+    was already running); each finished day and a run with nothing to do go to stderr."""
+    from pyspark.sql import SparkSession
+
+    running = SparkSession.getActiveSession()
     spark = local_session(master)
     try:
-        return generate(
-            spark, config, start=start, end=end, format=format, csv_daily=csv_daily, on_day=on_day
+        result = generate(
+            spark,
+            config,
+            start=start,
+            end=end,
+            format=format,
+            csv_daily=csv_daily,
+            on_day=lambda day: print(f"facts {day.isoformat()} done", file=sys.stderr),
         )
     finally:
-        spark.stop()
+        if running is None:
+            spark.stop()
+    if result.message:
+        print(result.message, file=sys.stderr)
+    return result
