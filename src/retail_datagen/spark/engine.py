@@ -60,8 +60,9 @@ def day_waves(day: date, stores: Sequence[np.ndarray]) -> tuple[list[Unit], list
 
 
 class SparkEngine:
-    def __init__(self, spark: SparkSession) -> None:
+    def __init__(self, spark: SparkSession, stats: SparkRunStats | None = None) -> None:
         self.spark = spark
+        self.stats = stats if stats is not None else SparkRunStats()
 
     def run(
         self,
@@ -93,7 +94,7 @@ class SparkEngine:
                 tuple(disruptions),
             )
         )
-        stats = SparkRunStats()
+        stats = self.stats
         period_of = appender.writer.period_of
         try:
             for _, period in itertools.groupby(days, period_of):

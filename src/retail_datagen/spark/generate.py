@@ -20,7 +20,7 @@ from retail_datagen.config.models import RetailConfig
 from retail_datagen.engine.history import History, end_of, remove_leftovers
 from retail_datagen.errors import UserError
 from retail_datagen.generators.fact_generator import GenerationResult, plan_days
-from retail_datagen.spark.engine import SparkEngine
+from retail_datagen.spark.engine import SparkEngine, SparkRunStats
 from retail_datagen.storage.duckdb_store import has_dimensions, refresh_fact_views
 
 if TYPE_CHECKING:
@@ -41,6 +41,7 @@ def generate(
     format: str = "parquet",
     csv_daily: bool = False,
     on_day: Callable[[date], None] = lambda day: None,
+    stats: SparkRunStats | None = None,
 ) -> GenerationResult:
     """Generate the facts of ``start`` → ``end`` (inclusive; defaults as ``generate``) with
     ``spark`` into the data folder ``path`` (default: ``config.paths.data``).
@@ -49,6 +50,8 @@ def generate(
     ``/Volumes/...`` or ``/dbfs/...`` path, a Fabric lakehouse mount, or any path in
     ``local[N]``). The dimensions are generated first when the folder has none. ``format``
     "delta" writes Parquet and commits each fact table as a Delta table (delta-rs).
+    ``on_day`` is called as each day is computed; ``stats``, when given, receives the run's
+    timings (bench/spark.py).
     """
     if format not in FORMATS:
         raise UserError(f"format = {format!r}: use one of {', '.join(FORMATS)}")
@@ -73,7 +76,7 @@ def generate(
     days = [first + timedelta(days=i) for i in range((last - first).days + 1)]
     appender = history.appender(first, seed=config.seed)
     try:
-        stats = SparkEngine(spark).run(
+        stats = SparkEngine(spark, stats).run(
             config,
             history.dimensions(),
             days,
