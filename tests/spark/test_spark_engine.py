@@ -91,3 +91,28 @@ def test_cli_generate_on_spark(spark: Any, dims_only: Path, tmp_path: Path) -> N
     state = GenerationStateManager(root).load()
     assert state.last_generated_timestamp is not None
     assert state.last_generated_timestamp.date().isoformat() == "2024-01-31"
+
+
+def test_a_retried_period_merge_rewrites_its_files(local_run: Path, tmp_path: Path) -> None:
+    """Spark may run a task again after it wrote its file: the retry replaces it."""
+    from datetime import date
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from retail_datagen.spark.executor import merge_period
+
+    source = local_run / "export" / "fact_receipts" / "fact_receipts_2024-02.parquet"
+    spooled = tmp_path / "part.arrow"
+    table = pq.read_table(source)
+    with pa.OSFile(str(spooled), "wb") as sink, pa.ipc.new_stream(sink, table.schema) as writer:
+        writer.write_table(table)
+    root = tmp_path / "merged"
+    days = [date(2024, 2, 1), date(2024, 2, 2)]
+    for _ in range(2):
+        name, rows, files = merge_period(
+            str(root), "parquet", False, "fact_receipts", days, [(days[0], str(spooled))]
+        )
+    assert (name, rows) == ("fact_receipts", table.num_rows)
+    assert [Path(f).name for f in files] == ["fact_receipts_2024-02.parquet"]
+    assert pq.read_table(files[0]).equals(table)

@@ -13,6 +13,7 @@ engine's, file for file; fact rows never reach the driver.
 from __future__ import annotations
 
 import itertools
+import os
 import pickle
 import shutil
 import time
@@ -30,6 +31,7 @@ from retail_datagen.config.models import RetailConfig
 from retail_datagen.engine.history import HistoryAppender
 from retail_datagen.engine.partitions import NETWORK, Unit, UnitResult, canonical_units
 from retail_datagen.engine.steps import EngineState, Persisted
+from retail_datagen.errors import UserError
 from retail_datagen.generators.facts.supply import region_stores
 from retail_datagen.spark.executor import Shipped, merge_period, pack_dimensions, run_units
 
@@ -94,6 +96,7 @@ class SparkEngine:
                 tuple(disruptions),
             )
         )
+        self._check_shared(history.layout.export_dir)
         stats = self.stats
         period_of = appender.writer.period_of
         try:
@@ -128,6 +131,15 @@ class SparkEngine:
             shipped.unpersist()
             shutil.rmtree(spool, ignore_errors=True)
         return stats
+
+    def _check_shared(self, folder: Path) -> None:
+        """Refuse an output path the executors do not see (they write the rows there)."""
+        seen = self.spark.sparkContext.parallelize([str(folder)], 1).map(os.path.isdir).collect()
+        if not all(seen):
+            raise UserError(
+                f"the executors do not see {folder}; give a path shared by the driver and every "
+                "executor (a Databricks /Volumes/ or /dbfs/ path, a mounted lakehouse)"
+            )
 
     def _wave(self, shipped: Any, spool: str, payloads: list[bytes]) -> list[UnitResult]:
         """Run one wave's units, one Spark task each; their results without tables."""

@@ -22,7 +22,7 @@ from retail_datagen.config.models import RetailConfig
 from retail_datagen.engine.partitions import RegionInput, StoreInput, Unit, run_unit
 from retail_datagen.generators.facts.context import FactContext, build_context
 from retail_datagen.storage.fact_writer import FactWriter
-from retail_datagen.storage.layout import DataLayout
+from retail_datagen.storage.layout import DataLayout, parse_fact_file
 
 __all__ = ["Shipped", "merge_period", "pack_dimensions", "run_units"]
 
@@ -104,6 +104,18 @@ def _read(path: str) -> pa.Table:
         return pa.ipc.open_stream(source).read_all()
 
 
+def _remove_earlier_attempt(layout: DataLayout, table: str, first: date) -> None:
+    """Remove ``table``'s files from ``first`` on: a failed attempt of this task wrote them (the
+    driver removed every uncommitted file before the run), and a retry rewrites them."""
+    folder = layout.table_dir(table)
+    if not folder.is_dir():
+        return
+    for path in folder.rglob(f"{table}*"):
+        name = parse_fact_file(table, path)
+        if name is not None and name.first_day >= first and path.is_file():
+            path.unlink()
+
+
 def merge_period(
     root: str,
     fmt: str,
@@ -115,7 +127,9 @@ def merge_period(
     """Write ``table``'s rows of the period ``days`` from its spooled ``(day, file)`` parts
     (canonical order) through the local engine's :class:`FactWriter`, so the files (names, row
     order, row groups) are the local engine's. Returns (table, rows, committed files)."""
-    writer = FactWriter(DataLayout.of(root), fmt, csv_daily)
+    layout = DataLayout.of(root)
+    _remove_earlier_attempt(layout, table, days[0])
+    writer = FactWriter(layout, fmt, csv_daily)
     by_day: dict[date, list[str]] = {}
     for day, path in parts:
         by_day.setdefault(day, []).append(path)
