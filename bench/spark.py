@@ -6,12 +6,11 @@ Usage: python bench/spark.py [--days 7] [--start 2024-03-04] [--master local[2]]
 Generates the same range of the default configuration (or ``--config``) with the local engine
 (``--workers`` processes) and with the Spark engine (``--master``) into two data folders with
 the same dimensions, prints both wall times, the ratio (target: Spark ≤ 2 × local) and whether
-every table's digest is equal. From the Spark run it measures each unit's CPU time and each
-wave's overhead (a wave's wall time minus the list-scheduled makespan of its units on the
-master's slots), then replays the units — the Spark run's, or a ``bench/scaling.py`` recording
-given with ``--from`` — on 1 … 256 workers two ways: the local engine's DAG list scheduling,
-and Spark's two jobs per day (a barrier after the nights, another after the stores' days) with
-the measured overhead per job.
+every table's digest is equal. It takes each unit's CPU time from the Spark run and Spark's own
+cost per job and per round of tasks from empty jobs of the same sizes, then replays the units —
+the Spark run's, or a ``bench/scaling.py`` recording given with ``--from`` — on 1 … 256 workers
+two ways: the local engine's DAG list scheduling, and Spark's two jobs per day (a barrier after
+the nights, another after the stores' days) with the measured overhead.
 """
 
 from __future__ import annotations
@@ -26,8 +25,10 @@ import tempfile
 import time
 from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -64,13 +65,31 @@ def _waves(units: Sequence[Unit]) -> list[list[int]]:
     return [waves[k] for k in sorted(waves)]
 
 
-def wave_overhead(stats: SparkRunStats, slots: int) -> float:
-    """Median Spark overhead per job: its wall time minus its units' makespan on ``slots``."""
-    units = sorted(stats.unit_cpu)
-    cpu = [stats.unit_cpu[u] for u in units]
-    spans = [_makespan([cpu[i] for i in wave], slots) for wave in _waves(units)]
-    extra = [wall - span for wall, span in zip(stats.wave_seconds, spans, strict=True)]
-    return statistics.median(extra)
+@dataclass(frozen=True)
+class Overhead:
+    """Spark's cost of a job apart from its units: ``job`` seconds fixed, ``task`` seconds per
+    round of tasks on the slots (measured with empty tasks, so the units' work is not in it)."""
+
+    job: float
+    task: float
+
+    def of(self, tasks: int, workers: int) -> float:
+        return self.job + self.task * -(-tasks // workers)
+
+
+def measure_overhead(spark: Any, slots: int, tasks: int, repeats: int = 5) -> Overhead:
+    """Time empty jobs of one task and of ``tasks`` tasks (medians of ``repeats``)."""
+    sc = spark.sparkContext
+
+    def job(n: int) -> float:
+        began = time.monotonic()
+        sc.parallelize(range(n), n).map(lambda x: x).collect()
+        return time.monotonic() - began
+
+    one = statistics.median(job(1) for _ in range(repeats))
+    many = statistics.median(job(tasks) for _ in range(repeats))
+    rounds = -(-tasks // slots)
+    return Overhead(one, max(0.0, (many - one) / max(1, rounds - 1)))
 
 
 def measured_from(stats: SparkRunStats) -> Measured:
@@ -86,12 +105,15 @@ def measured_from(stats: SparkRunStats) -> Measured:
     return Measured(units, [stats.unit_cpu[u] for u in units], deps)
 
 
-def spark_schedule(m: Measured, workers: int, overhead: float) -> float:
-    """Two jobs per day, each waiting for the previous one, plus ``overhead`` per job."""
-    return sum(_makespan([m.seconds[i] for i in w], workers) + overhead for w in _waves(m.units))
+def spark_schedule(m: Measured, workers: int, overhead: Overhead) -> float:
+    """Two jobs per day, each waiting for the previous one, each with Spark's overhead."""
+    return sum(
+        _makespan([m.seconds[i] for i in w], workers) + overhead.of(len(w), workers)
+        for w in _waves(m.units)
+    )
 
 
-def simulate(m: Measured, overhead: float) -> None:
+def simulate(m: Measured, overhead: Overhead) -> None:
     total = sum(m.seconds)
     days = len({u.day for u in m.units})
     kinds = defaultdict(int)
@@ -99,13 +121,14 @@ def simulate(m: Measured, overhead: float) -> None:
         kinds["network" if u.partition == NETWORK else "night" if u.store < 0 else "store"] += 1
     print(
         f"\nsimulation: {days} days, {len(m.units)} units ({dict(kinds)}), {total:.1f} CPU-s; "
-        f"Spark overhead {overhead * 1000:.0f} ms per job, 2 jobs per day"
+        f"Spark overhead {overhead.job * 1000:.0f} ms per job + {overhead.task * 1000:.0f} ms "
+        "per round of tasks, 2 jobs per day"
     )
     print(f"{'workers':>8} {'local DAG':>10} {'Spark waves':>12} {'Spark, no overhead':>19}")
     for n in WORKERS:
         local = total / list_schedule(m, n)
         spark = total / spark_schedule(m, n, overhead)
-        bare = total / spark_schedule(m, n, 0.0)
+        bare = total / spark_schedule(m, n, Overhead(0.0, 0.0))
         print(f"{n:8d} {local:9.1f}× {spark:11.1f}× {bare:18.1f}×")
 
 
@@ -151,7 +174,14 @@ def run(args: argparse.Namespace) -> None:
         if not args.no_digest and not args.no_local:
             same = table_digests(base / "local") == table_digests(base / "spark")
             print(f"every table's digest equal: {same}")
-        overhead = wave_overhead(stats, _slots(args.master))
+        slots = _slots(args.master)
+        overhead = measure_overhead(
+            spark, slots, max(len(w) for w in _waves(sorted(stats.unit_cpu)))
+        )
+        print(
+            f"empty Spark jobs: {overhead.job * 1000:.0f} ms per job, "
+            f"{overhead.task * 1000:.0f} ms per round of tasks on {slots} slots"
+        )
         spark.stop()
         simulate(load(args.source) if args.source else measured_from(stats), overhead)
     finally:
