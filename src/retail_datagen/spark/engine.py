@@ -5,8 +5,9 @@ day (a store reads its region's night). A task computes one unit on an executor 
 tables to the shared output path; only carried state (stock, velocity, returns, orders in
 flight — small) comes back to the driver, which hands each unit its inputs exactly as the local
 engine does (:class:`EngineState`). At the end of each period (month) one task per table writes
-the period's file from the spooled parts in canonical order, through the local engine's writer,
-then the driver commits (carried state, then the state file). Output is therefore the local
+the period's file from the spooled parts in canonical order, through the local engine's writer;
+the driver commits (carried state, then the state file) where the local engine does: at each
+period boundary and once at the end. Output is therefore the local
 engine's, file for file; fact rows never reach the driver.
 """
 
@@ -29,7 +30,13 @@ import pyarrow as pa
 
 from retail_datagen.config.models import RetailConfig
 from retail_datagen.engine.history import HistoryAppender
-from retail_datagen.engine.partitions import NETWORK, Unit, UnitResult, canonical_units
+from retail_datagen.engine.partitions import (
+    NETWORK,
+    RegionCarry,
+    Unit,
+    UnitResult,
+    canonical_units,
+)
 from retail_datagen.engine.steps import EngineState, Persisted
 from retail_datagen.errors import UserError
 from retail_datagen.generators.facts.supply import region_stores
@@ -79,7 +86,9 @@ class SparkEngine:
         """Generate ``days`` and append them through ``appender`` (committing each period)."""
         history = appender.history
         root = str(history.layout.root)
-        fmt, daily = history.output_format, history.csv_daily
+        daily = history.csv_daily
+        # a Delta output's files are Parquet; the appender's commit publishes them
+        fmt = "parquet" if history.output_format == "delta" else history.output_format
         stores = region_stores(dims)
         store_ids = dims["dim_stores"].sort_by("ID")["ID"].to_numpy()
         state = EngineState(stores, appender.carry, store_ids)
@@ -102,28 +111,23 @@ class SparkEngine:
         try:
             for _, period in itertools.groupby(days, period_of):
                 period_days = list(period)
+                # the period boundary commits the previous period, as on the local engine
+                appender.add(period_days[0], {}, {})
                 parts: dict[str, list[tuple[date, str]]] = {}
+                carried: list[tuple[date, Mapping[int, RegionCarry]]] = []
                 for day in period_days:
-                    results: dict[Unit, UnitResult] = {}
-                    for wave in day_waves(day, stores):
-                        payloads = [pickle.dumps((u, state.inputs(u))) for u in wave]
-                        began = time.monotonic()
-                        for result in self._wave(shipped, str(spool), payloads):
-                            state.absorb(result)
-                            results[result.unit] = result
-                            stats.unit_cpu[result.unit] = result.cpu_seconds
-                        stats.wave_seconds.append(time.monotonic() - began)
-                    for unit in canonical_units([day], stores):
-                        done = persisted.delivered(results[unit])
-                        appender.add(day, {}, done.carry)
+                    for done in self._day(day, stores, state, persisted, shipped, str(spool)):
+                        carried.append((day, done.carry))
                         for table, path in done.spooled.items():
                             parts.setdefault(table, []).append((day, path))
                     on_day(day)
                 began = time.monotonic()
                 self._merge(root, fmt, daily, period_days, parts, stats)
                 stats.merge_seconds.append(time.monotonic() - began)
-                appender.commit(period_days[-1])
+                for day, carry in carried:  # the period's files are in place
+                    appender.add(day, {}, carry)
                 shutil.rmtree(spool, ignore_errors=True)
+            appender.commit(days[-1])
         except BaseException:
             appender.abort()
             raise
@@ -131,6 +135,27 @@ class SparkEngine:
             shipped.unpersist()
             shutil.rmtree(spool, ignore_errors=True)
         return stats
+
+    def _day(
+        self,
+        day: date,
+        stores: Sequence[np.ndarray],
+        state: EngineState,
+        persisted: Persisted,
+        shipped: Any,
+        spool: str,
+    ) -> list[UnitResult]:
+        """Compute ``day`` (two waves); its results in canonical order, persisted carry set."""
+        results: dict[Unit, UnitResult] = {}
+        for wave in day_waves(day, stores):
+            payloads = [pickle.dumps((u, state.inputs(u))) for u in wave]
+            began = time.monotonic()
+            for result in self._wave(shipped, spool, payloads):
+                state.absorb(result)
+                results[result.unit] = result
+                self.stats.unit_cpu[result.unit] = result.cpu_seconds
+            self.stats.wave_seconds.append(time.monotonic() - began)
+        return [persisted.delivered(results[u]) for u in canonical_units([day], stores)]
 
     def _check_shared(self, folder: Path) -> None:
         """Refuse an output path the executors do not see (they write the rows there)."""

@@ -49,7 +49,8 @@ def generate(
     ``path`` must be a file system path that the driver and every executor see (a Databricks
     ``/Volumes/...`` or ``/dbfs/...`` path, a Fabric lakehouse mount, or any path in
     ``local[N]``). The dimensions are generated first when the folder has none. ``format``
-    "delta" writes Parquet and commits each fact table as a Delta table (delta-rs).
+    "delta" writes the Parquet files and commits them as Delta tables (delta-rs) where this
+    install supports Delta output.
     ``on_day`` is called as each day is computed; ``stats``, when given, receives the run's
     timings (bench/spark.py).
     """
@@ -65,8 +66,14 @@ def generate(
         from retail_datagen.generators.master_generator import MasterDataGenerator
 
         MasterDataGenerator(config).generate_all_master_data()
-    file_format = "parquet" if format == "delta" else format
-    history = History.open(str(root), file_format, csv_daily)
+    # Delta (issue 13 item 3): the period files are Parquet and the appender's final commit
+    # publishes them as one Delta append per table (delta-rs), as on the local engine
+    history = History.open(str(root), format, csv_daily)
+    if getattr(history, "output_url", None):
+        raise UserError(
+            "the Spark engine writes to a file system path shared by its executors, not to a "
+            "storage URL; generate into a mounted path (see Running on Fabric / Databricks)"
+        )
     first, last = plan_days(config, history.last_generated, start, end, date.today())
     if first > last:
         remove_leftovers(history.layout, history.last_day)
@@ -87,8 +94,6 @@ def generate(
         )
     finally:
         refresh_fact_views(history.layout.root)
-    if format == "delta":
-        _commit_delta(history.layout.root, stats.files)
     return GenerationResult(
         rows=stats.rows,
         start=datetime.combine(first, datetime.min.time()),
@@ -96,26 +101,6 @@ def generate(
         seconds=time.monotonic() - began,
         files=stats.files,
     )
-
-
-def _commit_delta(root: Path, files: list[str]) -> None:
-    """Commit the run's Parquet files of each fact table as one Delta append (delta-rs).
-
-    The seam to ``retail_datagen.storage.delta`` (issue 13 item 3): Spark's own Delta writer
-    needs jars this project cannot fetch, so the files Spark wrote are committed by delta-rs.
-    """
-    try:
-        from retail_datagen.storage import delta  # type: ignore[attr-defined,unused-ignore]
-    except ImportError:
-        raise UserError(
-            "format 'delta' needs Delta support (retail_datagen.storage.delta), which this "
-            "install lacks; use format 'parquet'"
-        ) from None
-    by_table: dict[str, list[str]] = {}
-    for file in files:
-        by_table.setdefault(Path(file).parent.name, []).append(file)
-    for table, paths in sorted(by_table.items()):
-        delta.commit_parquet_files(str(root / "export" / table), paths, table)
 
 
 def local_session(master: str = "local[2]") -> SparkSession:
