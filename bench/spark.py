@@ -37,7 +37,7 @@ from retail_datagen.engine.partitions import NETWORK, Unit, dependencies
 from retail_datagen.generators.fact_generator import FactDataGenerator
 from retail_datagen.generators.master_generator import MasterDataGenerator
 from retail_datagen.spark import generate, local_session
-from retail_datagen.spark.engine import SparkRunStats
+from retail_datagen.spark.engine import TASKS_PER_SLOT, SparkRunStats
 from retail_datagen.storage.digest import table_digests
 from scaling import WORKERS, Measured, list_schedule, load
 
@@ -106,9 +106,11 @@ def measured_from(stats: SparkRunStats) -> Measured:
 
 
 def spark_schedule(m: Measured, workers: int, overhead: Overhead) -> float:
-    """Two jobs per day, each waiting for the previous one, each with Spark's overhead."""
+    """Two jobs per day, each waiting for the previous one, each with Spark's overhead (its
+    units in up to ``TASKS_PER_SLOT`` tasks per worker)."""
     return sum(
-        _makespan([m.seconds[i] for i in w], workers) + overhead.of(len(w), workers)
+        _makespan([m.seconds[i] for i in w], workers)
+        + overhead.of(min(len(w), TASKS_PER_SLOT * workers), workers)
         for w in _waves(m.units)
     )
 
@@ -175,9 +177,7 @@ def run(args: argparse.Namespace) -> None:
             same = table_digests(base / "local") == table_digests(base / "spark")
             print(f"every table's digest equal: {same}")
         slots = _slots(args.master)
-        overhead = measure_overhead(
-            spark, slots, max(len(w) for w in _waves(sorted(stats.unit_cpu)))
-        )
+        overhead = measure_overhead(spark, slots, TASKS_PER_SLOT * slots)
         print(
             f"empty Spark jobs: {overhead.job * 1000:.0f} ms per job, "
             f"{overhead.task * 1000:.0f} ms per round of tasks on {slots} slots"

@@ -1,7 +1,7 @@
 """The Spark engine: the local engine's units, run as Spark tasks in dependency waves.
 
 Each day is two Spark jobs: the network's day with every region's night, then every store's
-day (a store reads its region's night). A task computes one unit on an executor and spools its
+day (a store reads its region's night). A task computes its units on an executor and spools their
 tables to the shared output path; only carried state (stock, velocity, returns, orders in
 flight — small) comes back to the driver, which hands each unit its inputs exactly as the local
 engine does (:class:`EngineState`). At the end of each period (month) one task per table writes
@@ -45,9 +45,13 @@ from retail_datagen.spark.executor import Shipped, merge_period, pack_dimensions
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
 
-__all__ = ["SPARK_SPOOL_PREFIX", "SparkEngine", "SparkRunStats"]
+__all__ = ["SPARK_SPOOL_PREFIX", "TASKS_PER_SLOT", "SparkEngine", "SparkRunStats", "day_waves"]
 
 SPARK_SPOOL_PREFIX = ".spark-spool-"
+# Spark tasks per slot in a wave: a task costs tens of milliseconds (hundreds on a busy
+# machine) whatever it computes, so a wave's units are grouped; a few per slot still balance
+# units of different sizes.
+TASKS_PER_SLOT = 3
 
 
 @dataclass
@@ -167,9 +171,11 @@ class SparkEngine:
             )
 
     def _wave(self, shipped: Any, spool: str, payloads: list[bytes]) -> list[UnitResult]:
-        """Run one wave's units, one Spark task each; their results without tables."""
+        """Run one wave's units, in up to ``TASKS_PER_SLOT`` tasks per slot; their results
+        without tables."""
         sc = self.spark.sparkContext
-        rdd = sc.parallelize(payloads, len(payloads))
+        tasks = min(len(payloads), TASKS_PER_SLOT * max(1, sc.defaultParallelism))
+        rdd = sc.parallelize(payloads, tasks)
         out = rdd.mapPartitions(lambda it: run_units(shipped.value, spool, it)).collect()
         return [pickle.loads(b) for b in out]
 
