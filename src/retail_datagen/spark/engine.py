@@ -99,6 +99,7 @@ class SparkEngine:
         persisted = Persisted(stores)
         key = uuid.uuid4().hex
         spool = Path(root) / f"{SPARK_SPOOL_PREFIX}{key}"
+        self._check_shared(history.layout.export_dir)
         sc = self.spark.sparkContext
         shipped = sc.broadcast(
             Shipped(
@@ -109,7 +110,6 @@ class SparkEngine:
                 tuple(disruptions),
             )
         )
-        self._check_shared(history.layout.export_dir)
         stats = self.stats
         period_of = appender.writer.period_of
         try:
@@ -118,18 +118,18 @@ class SparkEngine:
                 # the period boundary commits the previous period, as on the local engine
                 appender.add(period_days[0], {}, {})
                 parts: dict[str, list[tuple[date, str]]] = {}
-                carried: list[tuple[date, Mapping[int, RegionCarry]]] = []
+                carried: dict[int, RegionCarry] = {}  # each region's state at its last day
                 for day in period_days:
                     for done in self._day(day, stores, state, persisted, shipped, str(spool)):
-                        carried.append((day, done.carry))
+                        carried.update(done.carry)
                         for table, path in done.spooled.items():
                             parts.setdefault(table, []).append((day, path))
                     on_day(day)
                 began = time.monotonic()
                 self._merge(root, fmt, daily, period_days, parts, stats)
                 stats.merge_seconds.append(time.monotonic() - began)
-                for day, carry in carried:  # the period's files are in place
-                    appender.add(day, {}, carry)
+                for day in period_days:  # the period's files are in place
+                    appender.add(day, {}, carried if day == period_days[-1] else {})
                 shutil.rmtree(spool, ignore_errors=True)
             appender.commit(days[-1])
         except BaseException:
