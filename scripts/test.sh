@@ -54,6 +54,23 @@ ensure_azurite() {
     return 0
 }
 ensure_azurite
+# The Spark tests (tests/spark) run pyspark in local[2], which needs a Java runtime: Debian's
+# openjdk-17-jre-headless. Install it when missing (as root), or say how.
+ensure_java() {
+    command -v java >/dev/null 2>&1 && return 0
+    if [ "$(id -u)" -ne 0 ]; then
+        echo "note: java is missing and this is not root; the Spark tests will be skipped." \
+            "Install it with: sudo apt-get install -y openjdk-17-jre-headless" >&2
+        return 0
+    fi
+    echo "==> apt-get install -y openjdk-17-jre-headless (for the Spark tests)"
+    if ! { apt-get install -y -qq openjdk-17-jre-headless >/dev/null 2>&1 ||
+        { apt-get update -qq && apt-get install -y -qq openjdk-17-jre-headless >/dev/null; }; }; then
+        echo "warning: could not install Java; the Spark tests will be skipped" >&2
+    fi
+    return 0
+}
+ensure_java
 # -n auto (pytest-xdist): about 40 % faster than one process on a 2-core machine
 # The pytest output is kept so the last line can name the failed tests.
 report="$(mktemp)"

@@ -37,6 +37,11 @@ from retail_datagen.services.generation import continued_format, estimate_run, p
 __all__ = ["generate"]
 
 
+class Engine(StrEnum):
+    local = "local"
+    spark = "spark"
+
+
 class FactFormat(StrEnum):
     """Formats ``generate`` writes facts in (``export`` converts to Parquet or CSV only)."""
 
@@ -213,6 +218,14 @@ def generate(
         bool,
         typer.Option("--csv-daily", help="With --format csv: Hive-style daily partitions."),
     ] = False,
+    engine: Annotated[
+        Engine,
+        typer.Option("--engine", help="Run the units here (local) or on Spark (pyspark needed)."),
+    ] = Engine.local,
+    spark_master: Annotated[
+        str,
+        typer.Option("--spark-master", metavar="URL", help="With --engine spark: the master."),
+    ] = "local[2]",
     force: Annotated[
         bool,
         typer.Option(
@@ -278,6 +291,12 @@ def generate(
         return
     # after the dimensions: --force has removed the facts whose format a run would continue
     kind, daily = continued_format(cfg, fmt.value if fmt else None, csv_daily)
+    if engine is Engine.spark:
+        from retail_datagen.spark.generate import generate_on_master
+
+        result = generate_on_master(cfg, plan_start, plan_end, spark_master, kind, daily)
+        print_counts("Facts (Spark)", dict(result.rows), result.seconds)
+        return
     _generate_facts(cfg, plan_start, plan_end, workers, kind, daily, output)
 
 

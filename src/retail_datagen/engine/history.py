@@ -34,8 +34,8 @@ from retail_datagen.storage.fact_writer import (
 )
 from retail_datagen.storage.integrity import orphaned_facts_message
 from retail_datagen.storage.layout import DataLayout
-from retail_datagen.storage.state import GenerationState, GenerationStateManager
 from retail_datagen.storage.outputs import FactOutput, check_output, open_output
+from retail_datagen.storage.state import GenerationState, GenerationStateManager
 
 __all__ = [
     "END_OF_DAY",

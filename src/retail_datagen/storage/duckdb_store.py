@@ -27,7 +27,7 @@ import pyarrow as pa
 from retail_datagen.errors import DataStateError, UserError
 from retail_datagen.schema import DIMENSIONS, FACTS, TABLES, Table, get_table, normalise
 from retail_datagen.storage.duckdb_access import is_lock_error, retry_on, settings
-from retail_datagen.storage.layout import DataLayout, FactKind
+from retail_datagen.storage.layout import DataLayout
 from retail_datagen.storage.sql import fetch_one, fetch_scalar, ident, literal
 from retail_datagen.storage.state import GenerationStateManager
 
@@ -144,7 +144,9 @@ def stored_fact_files(layout: DataLayout, table: str) -> FactFiles | None:
 
 
 def _fact_files(layout: DataLayout, table: str, kinds: tuple[SourceKind, ...]) -> FactFiles | None:
-    found: dict[SourceKind, tuple[Path, ...]] = {"delta": (), **layout.fact_files(table)}
+    found: dict[SourceKind, tuple[Path, ...]] = {"delta": ()}
+    for stored_kind, paths in layout.fact_files(table).items():
+        found[stored_kind] = paths
     for kind in kinds:
         if kind == "delta":
             found["delta"] = _delta_snapshot(layout, table)

@@ -17,7 +17,6 @@ from datetime import date
 import obstore
 
 from retail_datagen.errors import DataStateError, UserError
-from retail_datagen.generators.generation_state import GenerationState
 from retail_datagen.schema import FACTS
 from retail_datagen.storage.delta import delta_files, discard_unpublished, publish
 from retail_datagen.storage.fact_writer import FactWriter, _OpenFile, new_file_writer
@@ -29,6 +28,7 @@ from retail_datagen.storage.remote import (
     parse_azure_url,
     remote_errors,
 )
+from retail_datagen.storage.state import GenerationState
 
 __all__ = ["FactOutput", "RemoteFactWriter", "check_output", "open_output"]
 
