@@ -388,3 +388,15 @@ def test_geographies_beyond_the_dictionary_are_refused_before_writing(
     assert result.exit_code == 2, result.output
     assert "total_geographies" in _one_error_line(result.stderr)
     assert not data.exists()
+
+
+def test_output_url_on_the_spark_engine_is_refused_not_ignored(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    data = tmp_path / "data"
+    result = runner.invoke(
+        app, ["generate", "--data-dir", str(data), "--engine", "spark", "--output", "az://c/p"]
+    )
+    assert result.exit_code == 2, result.output
+    assert "--output is for the local engine" in _one_error_line(result.stderr)
+    assert not data.exists()

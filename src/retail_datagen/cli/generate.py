@@ -265,6 +265,10 @@ def generate(
         if fmt is not None:
             raise UserError("--csv-daily only applies to --format csv")
         fmt = FactFormat.csv
+    if output and engine is Engine.spark:
+        raise UserError(
+            "--output is for the local engine; on Spark give the session a lakehouse path"
+        )
     if output:  # a bad URL or missing credentials fail now, in one line
         from retail_datagen.storage.remote import check_output_url
 
